@@ -1,0 +1,1 @@
+"""The domain: funds, donors, donations and grants as event-sourced aggregates."""

@@ -1,0 +1,35 @@
+"""Idempotency claims: the record that an idempotency key was used, and for what.
+
+A command that creates an aggregate (a fund, a donor, a donation, a grant) uses the key's
+deterministic id as the new aggregate's id, so the creation itself is the claim. A command on
+an existing aggregate (refund, disbursement, …) saves an `IdempotencyClaim` beside its event,
+in the same atomic write. Either way a second use of the key collides on the id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+_KEY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fund-ledger:idempotency-key")
+
+
+def claim_id(idempotency_key: str) -> UUID:
+    return uuid5(_KEY_NAMESPACE, idempotency_key)
+
+
+class IdempotencyClaim(Aggregate):
+    class Claimed(Aggregate.Created):
+        idempotency_key: str
+        request_fingerprint: str
+        outcome: dict[str, Any]
+
+    @event(Claimed)
+    def __init__(
+        self, id: UUID, idempotency_key: str, request_fingerprint: str, outcome: dict[str, Any]
+    ) -> None:
+        self.idempotency_key = idempotency_key
+        self.request_fingerprint = request_fingerprint
+        self.outcome = outcome

@@ -1,0 +1,212 @@
+"""Commands: what a caller asks the ledger to do, exactly as given (validated by the service).
+
+Fields are kept as the caller sent them, so the request fingerprint that guards an
+idempotency key is computed before any default (such as "today") is filled in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class OpenFund:
+    name: str
+    host: str
+    fee_rate_bp: int
+    target_yen: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeFeeRate:
+    fund_id: UUID
+    fee_rate_bp: int
+    effective_from: date
+    reason: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AddDesignation:
+    fund_id: UUID
+    designation: str
+    name: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterDonor:
+    kind: str
+    name: str
+    kana: str
+    postal_code: str
+    address: str
+    email: str | None = None
+    publish_name: bool = False
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectDonor:
+    donor_id: UUID
+    changes: dict[str, Any]
+    reason: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordDonation:
+    idempotency_key: str
+    fund_id: UUID
+    donor_id: UUID
+    amount_yen: int
+    method: str
+    effective_on: date | None = None
+    designation: str | None = None
+    external_reference: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundDonation:
+    idempotency_key: str
+    donation_id: UUID
+    amount_yen: int
+    reason: str
+    effective_on: date | None = None
+
+
+@dataclass(frozen=True)
+class VoidDonation:
+    idempotency_key: str
+    donation_id: UUID
+    reason: str
+    effective_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AwardGrant:
+    idempotency_key: str
+    fund_id: UUID
+    grantee: str
+    representative: str
+    purpose: str
+    amount_yen: int
+    designation: str | None = None
+    effective_on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DisburseGrant:
+    idempotency_key: str
+    grant_id: UUID
+    amount_yen: int
+    effective_on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReduceGrant:
+    idempotency_key: str
+    grant_id: UUID
+    amount_yen: int
+    reason: str
+    effective_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CancelGrant:
+    idempotency_key: str
+    grant_id: UUID
+    reason: str
+    effective_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordGrantReturn:
+    idempotency_key: str
+    grant_id: UUID
+    amount_yen: int
+    reason: str
+    effective_on: date | None = None
+
+
+Command = (
+    OpenFund
+    | ChangeFeeRate
+    | AddDesignation
+    | RegisterDonor
+    | CorrectDonor
+    | RecordDonation
+    | RefundDonation
+    | VoidDonation
+    | AwardGrant
+    | DisburseGrant
+    | ReduceGrant
+    | CancelGrant
+    | RecordGrantReturn
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did. `position` is the log position of its main event (None when it
+    recorded nothing, or when `replayed`: the key had been used before with the same content)."""
+
+    kind: str
+    aggregate_id: UUID
+    amounts_yen: dict[str, int] = field(default_factory=dict)
+    position: int | None = None
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "aggregate_id": self.aggregate_id.hex,
+            "amounts_yen": self.amounts_yen,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        return cls(data["kind"], UUID(data["aggregate_id"]), dict(data["amounts_yen"]))
+
+
+def command_kind(command: object) -> str:
+    """`RecordDonation` → `record_donation`."""
+    name = type(command).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def request_fingerprint(command: object) -> str:
+    """sha256 of the command's kind and content, without its idempotency key."""
+    assert dataclasses.is_dataclass(command)
+    assert not isinstance(command, type)
+    content = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+    content.pop("idempotency_key", None)
+    canonical = json.dumps(
+        {"kind": command_kind(command), "content": content},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_canonical,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, UUID):
+        return value.hex
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return str(value.value)
+    return f"{type(value).__name__}:{value!r}"

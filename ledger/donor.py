@@ -1,0 +1,70 @@
+"""Donors (寄附者): individuals and organisations. Every correction is an event."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class DonorKind(Enum):
+    INDIVIDUAL = "individual"  # receipts address them with 様
+    ORGANISATION = "organisation"  # receipts address them with 御中
+
+
+CORRECTABLE_FIELDS = ("name", "kana", "postal_code", "address", "email", "publish_name")
+
+
+class Donor(Aggregate):
+    class Registered(Aggregate.Created):
+        kind: str
+        name: str
+        kana: str
+        postal_code: str
+        address: str
+        email: str | None
+        publish_name: bool
+        actor: str
+        request_fingerprint: str
+
+    class DetailsCorrected(Aggregate.Event):
+        changes: dict[str, Any]
+        actor: str
+        reason: str
+
+    @event(Registered)
+    def __init__(
+        self,
+        id: UUID,
+        kind: str,
+        name: str,
+        kana: str,
+        postal_code: str,
+        address: str,
+        email: str | None,
+        publish_name: bool,
+        actor: str,
+        request_fingerprint: str,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.kana = kana
+        self.postal_code = postal_code
+        self.address = address
+        self.email = email
+        self.publish_name = publish_name
+        self.request_fingerprint = request_fingerprint
+
+    def correct_details(self, changes: dict[str, Any], actor: str, reason: str) -> None:
+        """Record only what actually changes; a correction that changes nothing records nothing."""
+        assert set(changes) <= set(CORRECTABLE_FIELDS), "fields are validated by the service"
+        effective = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if effective:
+            self._details_corrected(effective, actor, reason)
+
+    @event(DetailsCorrected)
+    def _details_corrected(self, changes: dict[str, Any], actor: str, reason: str) -> None:
+        for field, value in changes.items():
+            setattr(self, field, value)

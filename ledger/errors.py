@@ -1,0 +1,115 @@
+"""The ledger's exception tree.
+
+Every error a caller can cause derives from `LedgerError`. Each class carries a stable
+`code` (used as the tail of the API's problem `type`) and a one-line message fit for a
+person. Programmer errors are assertions, never these.
+
+    LedgerError
+    ├── InvalidInput            malformed or out-of-bounds input
+    ├── NotFound                an id that names nothing
+    ├── RuleViolation           a ledger rule would be broken
+    │   ├── Overdraft           BRIEF rule 4: cash or available would go below zero
+    │   ├── RefundExceedsDonation
+    │   ├── DonationAlreadyVoided / DonationPartlyRefunded
+    │   ├── GrantLimitExceeded  disbursement, reduction or return beyond what the grant allows
+    │   ├── DesignationMismatch / UnknownDesignation
+    │   └── DateOutOfOrder      an effective date before the thing it refers to
+    ├── IdempotencyKeyReused    the same key with different content
+    ├── ConcurrencyConflict     still conflicting after the bounded retries
+    ├── ConfigurationError      settings that cannot work
+    └── StorageError            the database failed or refused
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+    code = "ledger-error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(LedgerError):
+    code = "invalid-input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class NotFound(LedgerError):
+    code = "not-found"
+
+
+class RuleViolation(LedgerError):
+    code = "rule-violation"
+
+
+class Overdraft(RuleViolation):
+    code = "overdraft"
+
+
+class RefundExceedsDonation(RuleViolation):
+    code = "refund-exceeds-donation"
+
+
+class DonationAlreadyVoided(RuleViolation):
+    code = "donation-voided"
+
+
+class DonationPartlyRefunded(RuleViolation):
+    code = "donation-refunded"
+
+
+class GrantLimitExceeded(RuleViolation):
+    code = "grant-limit-exceeded"
+
+
+class DesignationMismatch(RuleViolation):
+    code = "designation-mismatch"
+
+
+class UnknownDesignation(RuleViolation):
+    code = "unknown-designation"
+
+
+class DuplicateDesignation(RuleViolation):
+    code = "duplicate-designation"
+
+
+class DateOutOfOrder(RuleViolation):
+    code = "date-out-of-order"
+
+
+class IdempotencyKeyReused(LedgerError):
+    code = "idempotency-key-reused"
+
+
+class ConcurrencyConflict(LedgerError):
+    code = "concurrency-conflict"
+
+
+class BatchRejected(LedgerError):
+    """One command of a batch was refused, so the whole batch recorded nothing."""
+
+    def __init__(self, index: int, cause: LedgerError) -> None:
+        super().__init__(f"command {index + 1}: {cause.message}")
+        self.index = index
+        self.cause = cause
+        self.code = cause.code
+
+
+class BatchTooLarge(LedgerError):
+    code = "batch-too-large"
+
+
+class ConfigurationError(LedgerError):
+    code = "configuration-error"
+
+
+class StorageError(LedgerError):
+    code = "storage-error"

@@ -1,0 +1,185 @@
+"""The application service: one entry point for every command, idempotent and atomic.
+
+`FundLedger.execute(command, actor=…)` runs one command; `execute_batch` runs many in one
+atomic write (the import path): all are recorded, or none. A version conflict (another writer
+changed the same fund, donation or grant) re-runs the whole unit against fresh state, a
+bounded number of times.
+
+Idempotency keys: the first attempt does not look keys up; a key used before collides on its
+deterministic id at save time, and the retry then finds the earlier use and answers it
+(same content) or refuses it (other content). Fresh keys, the common case, cost no read.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, Transcoding
+
+from ledger import handlers, values
+from ledger.claim import claim_id
+from ledger.commands import Command, Outcome, request_fingerprint
+from ledger.errors import (
+    BatchRejected,
+    BatchTooLarge,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    LedgerError,
+    StorageError,
+)
+from ledger.fund import Fund
+from ledger.unit_of_work import UnitOfWork
+
+JST = timezone(timedelta(hours=9), "JST")
+BATCH_SIZE_MAX = 10_000
+CONFLICT_ATTEMPTS_MAX = 8
+FUND_SNAPSHOT_INTERVAL = 200
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class FundLedger(Application[UUID]):
+    name = "FundLedger"
+    env = {  # noqa: RUF012 (the library reads this class attribute)
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+    }
+    snapshotting_intervals = {Fund: FUND_SNAPSHOT_INTERVAL}  # noqa: RUF012
+
+    def __init__(
+        self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(env)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def today(self) -> date:
+        """Today in Japan, where the money moves."""
+        return self._clock().astimezone(JST).date()
+
+    def execute(self, command: Command, *, actor: str) -> Outcome:
+        try:
+            return self.execute_batch([command], actor=actor)[0]
+        except BatchRejected as rejected:
+            raise rejected.cause from None
+
+    def execute_batch(self, commands: Sequence[Command], *, actor: str) -> list[Outcome]:
+        actor = values.text(actor, "actor")
+        if not commands:
+            return []
+        if len(commands) > BATCH_SIZE_MAX:
+            raise BatchTooLarge(
+                f"a batch holds at most {BATCH_SIZE_MAX} commands, got {len(commands)}"
+            )
+        for attempt in range(CONFLICT_ATTEMPTS_MAX):
+            look_up_keys = attempt > 0
+            try:
+                return self._attempt(commands, actor, look_up_keys=look_up_keys)
+            except BatchRejected:
+                # A retried request can break a rule only because its first run already
+                # happened (a full refund, a void): look the keys up before refusing.
+                if look_up_keys:
+                    raise
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+            except PersistenceError as error:
+                raise StorageError(f"the database refused the write: {error}") from error
+        raise ConcurrencyConflict(
+            f"gave up after {CONFLICT_ATTEMPTS_MAX} attempts:"
+            " other writers kept changing the same records"
+        )
+
+    def _attempt(
+        self, commands: Sequence[Command], actor: str, *, look_up_keys: bool
+    ) -> list[Outcome]:
+        uow = UnitOfWork(self)
+        today = self.today()
+        seen: dict[str, tuple[str, int]] = {}  # key → (fingerprint, index) within this batch
+        outcomes: list[Outcome] = []
+        mains: list[tuple[UUID, int] | None] = []
+        for index, command in enumerate(commands):
+            try:
+                outcome, main = self._run(
+                    uow, command, actor, today, seen, index, look_up_keys, outcomes
+                )
+            except LedgerError as error:
+                raise BatchRejected(index, error) from error
+            outcomes.append(outcome)
+            mains.append(main)
+        positions = uow.commit()
+        return [
+            _with_position(outcome, positions.get(main) if main else None)
+            for outcome, main in zip(outcomes, mains, strict=True)
+        ]
+
+    def _run(
+        self,
+        uow: UnitOfWork,
+        command: Command,
+        actor: str,
+        today: date,
+        seen: dict[str, tuple[str, int]],
+        index: int,
+        look_up_keys: bool,
+        earlier: list[Outcome],
+    ) -> tuple[Outcome, tuple[UUID, int] | None]:
+        handler = handlers.HANDLERS.get(type(command))
+        if handler is None:
+            raise InvalidInput("command", f"unknown command {type(command).__name__}")
+        fingerprint = request_fingerprint(command)
+        key = command.idempotency_key
+        if key is not None:
+            values.idempotency_key(key)
+            if key in seen:
+                first_fingerprint, first_index = seen[key]
+                _check_same_request(key, first_fingerprint, fingerprint)
+                return _replayed(earlier[first_index]), None
+            seen[key] = (fingerprint, index)
+            if look_up_keys:
+                earlier_use = uow.find(claim_id(key))
+                if earlier_use is not None:
+                    _check_same_request(key, earlier_use.request_fingerprint, fingerprint)  # type: ignore[attr-defined]
+                    return _replayed(handlers.creation_outcome(earlier_use)), None
+        context = handlers.Context(actor=actor, today=today, fingerprint=fingerprint)
+        return handler(uow, command, context)
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """Read helper for callers (CLI, API): the current state of an aggregate."""
+        return UnitOfWork(self).find(aggregate_id)
+
+
+def _check_same_request(key: str, first: str, now: str) -> None:
+    if first != now:
+        raise IdempotencyKeyReused(
+            f"idempotency key '{key}' was already used for a different request"
+        )
+
+
+def _replayed(outcome: Outcome) -> Outcome:
+    return Outcome(outcome.kind, outcome.aggregate_id, outcome.amounts_yen, None, replayed=True)
+
+
+def _with_position(outcome: Outcome, position: int | None) -> Outcome:
+    if outcome.replayed:
+        return outcome
+    return Outcome(outcome.kind, outcome.aggregate_id, outcome.amounts_yen, position)
