@@ -96,14 +96,14 @@ def change_fee_rate(uow: UnitOfWork, cmd: c.ChangeFeeRate, ctx: Context) -> Hand
         raise InvalidInput("effective_from", f"must be a date from {values.EFFECTIVE_ON_MIN} on")
     rate = money.fee_rate_bp(cmd.fee_rate_bp)
     fund.change_fee_rate(rate, cmd.effective_from, ctx.actor, _reason(cmd.reason))
-    return c.Outcome("change_fee_rate", fund.id), _main(fund)
+    return _claim(uow, cmd, ctx, c.Outcome("change_fee_rate", fund.id)), _main(fund)
 
 
 def add_designation(uow: UnitOfWork, cmd: c.AddDesignation, ctx: Context) -> Handled:
     fund = uow.get(Fund, _id(cmd.fund_id, "fund_id"))
     code = values.designation_code(cmd.designation)
     fund.add_designation(code, values.text(cmd.name, "name"), ctx.actor)
-    return c.Outcome("add_designation", fund.id), _main(fund)
+    return _claim(uow, cmd, ctx, c.Outcome("add_designation", fund.id)), _main(fund)
 
 
 def register_donor(uow: UnitOfWork, cmd: c.RegisterDonor, ctx: Context) -> Handled:
@@ -131,7 +131,8 @@ def correct_donor(uow: UnitOfWork, cmd: c.CorrectDonor, ctx: Context) -> Handled
         _donor_fields(cmd.changes, required=False), ctx.actor, _reason(cmd.reason)
     )
     changed = donor.version != version_before
-    return c.Outcome("correct_donor", donor.id), _main(donor) if changed else None
+    outcome = _claim(uow, cmd, ctx, c.Outcome("correct_donor", donor.id))
+    return outcome, _main(donor) if changed else None
 
 
 def _donor_fields(raw: dict[str, Any], *, required: bool) -> dict[str, Any]:
@@ -290,15 +291,20 @@ def _post(
     """Stage the movement on the source's fund and claim the idempotency key beside it."""
     uow.stage(uow.get(Fund, source.fund_id), movement)
     outcome = c.Outcome(c.command_kind(cmd), source.id, _amounts_of_last_event(source))
-    uow.add(
-        IdempotencyClaim(
+    return _claim(uow, cmd, ctx, outcome), _main(source)
+
+
+def _claim(uow: UnitOfWork, cmd: c.Command, ctx: Context, outcome: c.Outcome) -> c.Outcome:
+    """Save a claim of the command's idempotency key, if it has one, beside its events."""
+    if cmd.idempotency_key is not None:
+        claim = IdempotencyClaim(
             id=claim_id(cmd.idempotency_key),
             idempotency_key=cmd.idempotency_key,
             request_fingerprint=ctx.fingerprint,
             outcome=outcome.to_json(),
         )
-    )
-    return outcome, _main(source)
+        uow.add(claim)
+    return outcome
 
 
 def _amounts_of_last_event(source: Donation | Grant) -> dict[str, int]:

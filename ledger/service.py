@@ -35,6 +35,7 @@ from ledger.errors import (
     StorageError,
 )
 from ledger.fund import Fund
+from ledger.store.config import APPLICATION_NAME
 from ledger.unit_of_work import UnitOfWork
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -55,7 +56,7 @@ class DateAsISO(Transcoding):
 
 
 class FundLedger(Application[UUID]):
-    name = "FundLedger"
+    name = APPLICATION_NAME
     env = {  # noqa: RUF012 (the library reads this class attribute)
         "AGGREGATE_CACHE_MAXSIZE": "5000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",

@@ -18,7 +18,7 @@ EFFECTIVE_ON_MIN = date(2000, 1, 1)
 GENERAL = "general"  # the pot of undesignated (一般) money; never a designation code
 
 _DESIGNATION_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_POSTAL_CODE = re.compile(r"^(\d{3})-?(\d{4})$")
+_POSTAL_CODE = re.compile(r"^〒?\s*([0-9]{3})-?([0-9]{4})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")
 
@@ -60,7 +60,8 @@ def optional_designation(value: object, field: str = "designation") -> str | Non
 
 
 def postal_code(value: object, field: str = "postal_code") -> str:
-    """Japanese postal code, normalised to `123-4567` (full-width digits accepted)."""
+    """Japanese postal code, normalised to `123-4567`; full-width digits and a leading 〒 are
+    accepted, digits of other scripts are not."""
     raw = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
     match = _POSTAL_CODE.match(raw)
     if not match:

@@ -1,0 +1,138 @@
+"""The PostgreSQL application recorder that writes the hash chain with the events.
+
+Named by `APPLICATION_RECORDER_TOPIC` (see `ledger.store.config`). The library inserts events
+in one pipelined transaction under `LOCK TABLE ... IN EXCLUSIVE MODE`, then calls
+`_fetch_ids_after_insert_events`. Our insert statement also returns the chain head, read after
+the lock was taken, so it cannot move; the hook hashes the new events and queues the chain
+rows in the same transaction, so they commit or roll back with their events. The chain costs
+one pipelined statement and no extra round trip.
+
+The events table is always `stored_events` in the configured schema, whatever the
+application's name (the library would otherwise call it `<appname>_events`): the ledger has
+one event log per schema, the chain table `event_chain` covers exactly that log, and
+`create_tables` can create both without knowing which application will write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger.errors import ConfigurationError
+from ledger.store.chain import (
+    CHAIN_TABLE_NAME,
+    EVENTS_TABLE_NAME,
+    GENESIS_HASH,
+    check_chainable,
+    link_new_events,
+)
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """`PostgresApplicationRecorder` plus one `event_chain` row per event, in the same commit."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = EVENTS_TABLE_NAME,
+    ):
+        """`events_table_name` is accepted because the factory passes it, and ignored."""
+        if datastore.originator_id_type != "uuid":
+            msg = "the hash chain needs UUID originator ids (ORIGINATOR_ID_TYPE=uuid)"
+            raise ConfigurationError(msg)
+        if datastore.enable_db_functions:
+            # The library's insert function bypasses both the table lock and our hook.
+            msg = "the hash chain needs POSTGRES_ENABLE_DB_FUNCTIONS off"
+            raise ConfigurationError(msg)
+        super().__init__(datastore, events_table_name=EVENTS_TABLE_NAME)
+        chain_table = SQL("{schema}.{table}").format(
+            schema=Identifier(datastore.schema), table=Identifier(CHAIN_TABLE_NAME)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {chain_table} ("
+                "position bigint PRIMARY KEY, hash text NOT NULL)"
+            ).format(chain_table=chain_table)
+        )
+        self.select_chain_head_statement = SQL(
+            "SELECT position, hash FROM {chain_table} ORDER BY position DESC LIMIT 1"
+        ).format(chain_table=chain_table)
+        # The library's insert statement plus the chain head. It runs after LOCK TABLE, and
+        # every chain writer holds that lock until it commits, so its snapshot has the head.
+        self.insert_events_statement = SQL(
+            "WITH chain_head AS ({select_chain_head}) "
+            "INSERT INTO {schema}.{table} AS t ("
+            "originator_id, originator_version, topic, state) "
+            "SELECT originator_id, originator_version, topic, state "
+            "FROM unnest(%s::{schema}.{stored_event_type}[]) "
+            "RETURNING notification_id, (SELECT hash FROM chain_head) AS chain_head_hash"
+        ).format(
+            select_chain_head=self.select_chain_head_statement,
+            schema=Identifier(datastore.schema),
+            table=Identifier(self.events_table_name),
+            stored_event_type=Identifier(self.stored_event_type_name),
+        )
+        self.insert_chain_statement = SQL(
+            "INSERT INTO {chain_table} (position, hash) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[])"
+        ).format(chain_table=chain_table)
+        self.select_chain_statement = SQL(
+            "SELECT position, hash FROM {chain_table} "
+            "WHERE position > %s ORDER BY position LIMIT %s"
+        ).format(chain_table=chain_table)
+
+    def create_table(self) -> None:
+        """Create the schema first if it is missing, so `fund-ledger init` needs no DBA step.
+
+        Existence is checked first because CREATE SCHEMA IF NOT EXISTS still needs the CREATE
+        privilege on the database, which a role owning only its schema may lack.
+        """
+        schema = self.datastore.schema
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+            if curs.fetchone() is None:
+                curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(schema)))
+        super().create_table()
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Runs before the insert: an exception here rolls the transaction back, whereas the
+        # library commits whatever was inserted if `_fetch_ids_after_insert_events` raises.
+        check_chainable(stored_events)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        inserted = curs.fetchall()
+        positions = [int(row["notification_id"]) for row in inserted]
+        head_hash = inserted[0]["chain_head_hash"] or GENESIS_HASH
+        rows = link_new_events(str(head_hash), positions, stored_events)
+        # Pipelined: sent now, its result is checked when the transaction commits.
+        curs.execute(
+            self.insert_chain_statement,
+            ([position for position, _ in rows], [hash_ for _, hash_ in rows]),
+            prepare=True,
+        )
+        return positions
+
+    def select_chain_head(self) -> tuple[int, str] | None:
+        """The newest chain row `(position, hash)`, or None while the ledger is empty."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_chain_head_statement, prepare=True)
+            row = curs.fetchone()
+            return None if row is None else (int(row["position"]), str(row["hash"]))
+
+    def select_chain_rows(self, after_position: int, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` chain rows `(position, hash)` after `after_position`, in order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_chain_statement, (after_position, limit), prepare=True)
+            return [(int(row["position"]), str(row["hash"])) for row in curs.fetchall()]

@@ -1,0 +1,77 @@
+"""The SQLite application recorder that writes the hash chain with the events.
+
+Named by `APPLICATION_RECORDER_TOPIC` (see `ledger.store.config`). The library runs
+`_insert_events` inside the write transaction it opened with BEGIN, so the chain rows commit
+or roll back with their events; SQLite allows one writer at a time, so the head we read
+cannot move before we commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from ledger.errors import ConfigurationError
+from ledger.store.chain import (
+    CHAIN_TABLE_NAME,
+    EVENTS_TABLE_NAME,
+    GENESIS_HASH,
+    link_new_events,
+)
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """`SQLiteApplicationRecorder` plus one `event_chain` row per event, in the same commit."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE_NAME):
+        if datastore.originator_id_type != "uuid":
+            msg = "the hash chain needs UUID originator ids (ORIGINATOR_ID_TYPE=uuid)"
+            raise ConfigurationError(msg)
+        super().__init__(datastore, events_table_name)
+        self.select_chain_head_statement = (
+            f"SELECT position, hash FROM {CHAIN_TABLE_NAME} ORDER BY position DESC LIMIT 1"
+        )
+        self.insert_chain_statement = f"INSERT INTO {CHAIN_TABLE_NAME} VALUES (?, ?)"
+        self.select_chain_statement = (
+            f"SELECT position, hash FROM {CHAIN_TABLE_NAME} "
+            "WHERE position > ? ORDER BY position LIMIT ?"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        # INTEGER PRIMARY KEY (a 64-bit rowid alias) rather than BIGINT: same values, no
+        # separate index.
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE_NAME} ("
+            "position INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
+        )
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None, "the application recorder returns rowids"
+        c.execute(self.select_chain_head_statement)
+        head = c.fetchone()
+        head_hash = GENESIS_HASH if head is None else str(head[1])
+        c.executemany(
+            self.insert_chain_statement, link_new_events(head_hash, positions, stored_events)
+        )
+        return positions
+
+    def select_chain_head(self) -> tuple[int, str] | None:
+        """The newest chain row `(position, hash)`, or None while the ledger is empty."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_chain_head_statement)
+            row = c.fetchone()
+            return None if row is None else (int(row[0]), str(row[1]))
+
+    def select_chain_rows(self, after_position: int, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` chain rows `(position, hash)` after `after_position`, in order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_chain_statement, (after_position, limit))
+            return [(int(row[0]), str(row[1])) for row in c.fetchall()]
