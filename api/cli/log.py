@@ -1,0 +1,132 @@
+"""The stored event log: `init` creates its tables, `events` pages through it, `verify` walks
+its hash chain (BRIEF rule 9)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Mapper, Notification
+
+from api.cli import options
+from api.cli.output import emit, to_json
+from api.cli.session import session_of
+from ledger.store.verify import ChainReport, verify_chain
+
+EVENTS_PAGE_SIZE_MAX = 1000
+EVENTS_PAGE_SIZE_DEFAULT = 100
+_ENVELOPE = ("originator_id", "originator_version", "timestamp")
+
+
+def init(ctx: typer.Context, as_json: options.JsonFlag = False) -> None:
+    """Create the ledger's tables (events, hash chain, snapshots); safe to run again."""
+    session = session_of(ctx)
+    head_position = session.initialise().recorder.max_notification_id() or 0
+    payload = {"database": session.database, "head_position": head_position}
+    emit(
+        f"ledger ready: {session.database}, head at position {head_position}",
+        payload,
+        as_json=as_json,
+    )
+
+
+def events(
+    ctx: typer.Context,
+    after: Annotated[int, typer.Option("--after", min=0, help="Start after this position.")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=EVENTS_PAGE_SIZE_MAX, help="Events in this page.")
+    ] = EVENTS_PAGE_SIZE_DEFAULT,
+    as_json: options.JsonFlag = False,
+) -> None:
+    """The log, a page at a time: position, time recorded, type, aggregate id, version."""
+    session = session_of(ctx)
+    recorder = session.recorder()
+    mapper = session.ledger().mapper
+    page = [
+        (notification, _decoded(mapper, notification))
+        for notification in recorder.select_notifications(after, limit, inclusive_of_start=False)
+    ]
+    if not as_json:
+        for notification, event in page:
+            typer.echo(event_line(notification, event))
+        return
+    hashes = dict(recorder.select_chain_rows(after, limit))
+    rows = [
+        event_json(notification, event, hashes.get(notification.id)) for notification, event in page
+    ]
+    typer.echo(to_json({"events": rows, "next_after": rows[-1]["position"] if rows else None}))
+
+
+def _decoded(mapper: Mapper[UUID], notification: Notification) -> DomainEvent:
+    event = mapper.to_domain_event(notification)
+    assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
+    return event
+
+
+def event_line(notification: Notification, event: DomainEvent) -> str:
+    return (
+        f"{notification.id}  {event.timestamp.isoformat(timespec='seconds')}"
+        f"  {event_type(notification)}  {event.originator_id}  v{event.originator_version}"
+    )
+
+
+def event_json(
+    notification: Notification, event: DomainEvent, chain_hash: str | None
+) -> dict[str, Any]:
+    return {
+        "position": notification.id,
+        "recorded_at": event.timestamp.isoformat(),
+        "type": event_type(notification),
+        "aggregate_id": str(event.originator_id),
+        "version": event.originator_version,
+        "fields": {name: value for name, value in vars(event).items() if name not in _ENVELOPE},
+        "chain_hash": chain_hash,
+    }
+
+
+def event_type(notification: Notification) -> str:
+    """`ledger.donation:Donation.Recorded` → `Donation.Recorded`."""
+    return notification.topic.rpartition(":")[2]
+
+
+def verify(
+    ctx: typer.Context,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head", help="A head hash published earlier; it must be in the chain."
+        ),
+    ] = None,
+    as_json: options.JsonFlag = False,
+) -> None:
+    """Recompute the hash chain over every event: exit 0 if intact, 1 naming the first fault."""
+    report = verify_chain(session_of(ctx).recorder(), expected_head=expect_head)
+    if report.fault is None:
+        line = (
+            f"chain verified: {report.event_count} events,"
+            f" head {report.head_hash} at position {report.head_position or 0}"
+        )
+        emit(line, report_json(report), as_json=as_json)
+        return
+    if as_json:
+        typer.echo(to_json(report_json(report)))
+    fault = report.fault
+    typer.echo(
+        f"error: chain broken at position {fault.position} ({fault.kind}): {fault.message}",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def report_json(report: ChainReport) -> dict[str, Any]:
+    fault = report.fault
+    return {
+        "event_count": report.event_count,
+        "head_position": report.head_position,
+        "head_hash": report.head_hash,
+        "fault": None
+        if fault is None
+        else {"position": fault.position, "kind": fault.kind, "message": fault.message},
+    }

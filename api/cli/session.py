@@ -1,0 +1,115 @@
+"""One CLI invocation's settings and its connection to the ledger, opened on first use.
+
+Normal commands never create tables: they check that `fund-ledger init` ran and say so in one
+line when it did not. The ledger is closed (its connection pool released) when the command ends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+from uuid import UUID
+
+import psycopg.errors
+import typer
+from eventsourcing.persistence import PersistenceError
+
+from ledger.commands import Command, Outcome
+from ledger.errors import ConfigurationError, NotFound
+from ledger.service import FundLedger
+from ledger.settings import Settings
+from ledger.store import (
+    ChainedApplicationRecorder,
+    create_tables,
+    database_label,
+    eventsourcing_env,
+)
+
+A = TypeVar("A")
+_NO_AGGREGATE_ID = UUID(int=0)
+
+
+class Session:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._ledger: FundLedger | None = None
+
+    @property
+    def database(self) -> str:
+        """The database URL with any password masked."""
+        return database_label(self.settings.database_url)
+
+    @property
+    def password(self) -> str:
+        """The database password, if the URL holds one (to mask it wherever it might show)."""
+        try:
+            return unquote(urlsplit(self.settings.database_url).password or "")
+        except ValueError:
+            return ""
+
+    def ledger(self) -> FundLedger:
+        """The ledger on an initialised database; `ConfigurationError` if `init` never ran."""
+        if self._ledger is None:
+            self._ledger = FundLedger(env=eventsourcing_env(self.settings.database_url))
+            _check_initialised(self._ledger, self.database)
+        return self._ledger
+
+    def initialise(self) -> FundLedger:
+        """Create the tables (idempotent) and return the ledger on them."""
+        assert self._ledger is None, "init opens the ledger once"
+        create_tables(self.settings.database_url)
+        return self.ledger()
+
+    def execute(self, command: Command) -> Outcome:
+        return self.ledger().execute(command, actor=self.settings.actor)
+
+    def load(self, cls: type[A], aggregate_id: UUID, name: str) -> A:
+        found = self.ledger().get(aggregate_id)
+        if not isinstance(found, cls):
+            raise NotFound(f"no {name} with id {aggregate_id}")
+        return found
+
+    def recorder(self) -> ChainedApplicationRecorder:
+        return chained_recorder(self.ledger())
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+
+def session_of(ctx: typer.Context) -> Session:
+    session = ctx.find_object(Session)
+    assert session is not None, "the root callback stores the session"
+    return session
+
+
+def chained_recorder(ledger: FundLedger) -> ChainedApplicationRecorder:
+    recorder = ledger.recorder
+    assert isinstance(recorder, ChainedApplicationRecorder), "eventsourcing_env names it"
+    return recorder
+
+
+def _check_initialised(ledger: FundLedger, database: str) -> None:
+    """Read each of the ledger's tables once (events, chain, snapshots), so that a missing one
+    is named before any work."""
+    recorder = chained_recorder(ledger)
+    try:
+        recorder.select_notifications(None, 1)
+        recorder.select_chain_rows(0, 1)
+        if ledger.snapshots is not None:
+            ledger.snapshots.recorder.select_events(_NO_AGGREGATE_ID, limit=1)
+    except PersistenceError as error:
+        if _is_missing_table(error):
+            raise ConfigurationError(
+                f"database {database} has no ledger tables: run `fund-ledger init` first"
+            ) from error
+        raise
+
+
+def _is_missing_table(error: BaseException) -> bool:
+    cause = error.__cause__
+    if isinstance(cause, psycopg.errors.UndefinedTable):
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and "no such table" in str(cause)
