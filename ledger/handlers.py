@@ -92,10 +92,9 @@ def open_fund(uow: UnitOfWork, cmd: c.OpenFund, ctx: Context) -> Handled:
 
 def change_fee_rate(uow: UnitOfWork, cmd: c.ChangeFeeRate, ctx: Context) -> Handled:
     fund = uow.get(Fund, _id(cmd.fund_id, "fund_id"))
-    if not isinstance(cmd.effective_from, date) or cmd.effective_from < values.EFFECTIVE_ON_MIN:
-        raise InvalidInput("effective_from", f"must be a date from {values.EFFECTIVE_ON_MIN} on")
+    effective_from = values.calendar_date(cmd.effective_from, "effective_from")
     rate = money.fee_rate_bp(cmd.fee_rate_bp)
-    fund.change_fee_rate(rate, cmd.effective_from, ctx.actor, _reason(cmd.reason))
+    fund.change_fee_rate(rate, effective_from, ctx.actor, _reason(cmd.reason))
     return _claim(uow, cmd, ctx, c.Outcome("change_fee_rate", fund.id)), _main(fund)
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from ledger.errors import NotFound
 from ledger.fund import Fund, Movement
@@ -54,6 +55,10 @@ class UnitOfWork:
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
+        """Add a new aggregate. Its id colliding with one this unit loaded is the same
+        collision the save would meet, raised early so the service looks the key up."""
+        if aggregate.id in self._aggregates:
+            raise IntegrityError(f"id {aggregate.id} is already in use")
         self._aggregates[aggregate.id] = aggregate
 
     def stage(self, fund: Fund, movement: Movement) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 from ledger.errors import InvalidInput
 
@@ -77,12 +77,18 @@ def email(value: object, field: str = "email") -> str | None:
     return value.strip()
 
 
-def effective_on(value: object, today: date, field: str = "effective_on") -> date:
-    """A transaction date (取引年月日): a real date, not before 2000, not in the future."""
-    if not isinstance(value, date) or hasattr(value, "hour"):
+def calendar_date(value: object, field: str) -> date:
+    """A date (not a date and time) from `EFFECTIVE_ON_MIN` on."""
+    if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidInput(field, "must be a date (YYYY-MM-DD)")
     if value < EFFECTIVE_ON_MIN:
         raise InvalidInput(field, f"must not be before {EFFECTIVE_ON_MIN.isoformat()}")
+    return value
+
+
+def effective_on(value: object, today: date, field: str = "effective_on") -> date:
+    """A transaction date (取引年月日): a real date, not before 2000, not in the future."""
+    value = calendar_date(value, field)
     if value > today:
         raise InvalidInput(field, f"must not be in the future (today is {today.isoformat()})")
     return value
