@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
 
 _KEY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:fund-ledger:idempotency-key")
 
@@ -20,8 +22,8 @@ def claim_id(idempotency_key: str) -> UUID:
     return uuid5(_KEY_NAMESPACE, idempotency_key)
 
 
-class IdempotencyClaim(Aggregate):
-    class Claimed(Aggregate.Created):
+class IdempotencyClaim(LedgerAggregate):
+    class Claimed(LedgerAggregate.Created):
         idempotency_key: str
         request_fingerprint: str
         outcome: dict[str, Any]

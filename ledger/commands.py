@@ -180,33 +180,56 @@ class Outcome:
         return cls(data["kind"], UUID(data["aggregate_id"]), dict(data["amounts_yen"]))
 
 
-def command_kind(command: object) -> str:
+_KINDS: dict[type, str] = {}
+
+
+def command_kind(command_type: type) -> str:
     """`RecordDonation` → `record_donation`."""
-    name = type(command).__name__
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    kind = _KINDS.get(command_type)
+    if kind is None:
+        name = command_type.__name__
+        kind = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+        _KINDS[command_type] = kind
+    return kind
+
+
+_FINGERPRINTED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fingerprinted_fields(command_type: type) -> tuple[str, ...]:
+    fields = _FINGERPRINTED_FIELDS.get(command_type)
+    if fields is None:
+        names = (f.name for f in dataclasses.fields(command_type))
+        fields = _FINGERPRINTED_FIELDS[command_type] = tuple(
+            name for name in names if name != "idempotency_key"
+        )
+    return fields
 
 
 def request_fingerprint(command: object) -> str:
-    """sha256 of the command's kind and content, without its idempotency key."""
-    assert dataclasses.is_dataclass(command)
-    assert not isinstance(command, type)
-    content = {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
-    content.pop("idempotency_key", None)
+    """sha256 of the command's kind and content (not its idempotency key), as canonical JSON:
+    `[kind, {field: value}]`, keys sorted, ids as hex, dates as ISO 8601, no spaces."""
+    command_type = type(command)
+    content = {name: _plain(getattr(command, name)) for name in _fingerprinted_fields(command_type)}
     canonical = json.dumps(
-        {"kind": command_kind(command), "content": content},
+        [command_kind(command_type), content],
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
-        default=_canonical,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _canonical(value: object) -> str:
+def _plain(value: object) -> object:
+    """`value` as JSON's own types, so the C encoder does all the work."""
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, UUID):
         return value.hex
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):
-        return str(value.value)
+        return _plain(value.value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
     return f"{type(value).__name__}:{value!r}"

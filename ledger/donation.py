@@ -11,8 +11,9 @@ from datetime import date
 from enum import Enum
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from ledger.aggregate import LedgerAggregate
 from ledger.errors import (
     DateOutOfOrder,
     DonationAlreadyVoided,
@@ -30,8 +31,8 @@ class PaymentMethod(Enum):
     CASH = "cash"
 
 
-class Donation(Aggregate):
-    class Recorded(Aggregate.Created):
+class Donation(LedgerAggregate):
+    class Recorded(LedgerAggregate.Created):
         fund_id: UUID
         donor_id: UUID
         counterparty: str
@@ -46,7 +47,7 @@ class Donation(Aggregate):
         reason: str
         request_fingerprint: str
 
-    class Refunded(Aggregate.Event):
+    class Refunded(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None
@@ -56,7 +57,7 @@ class Donation(Aggregate):
         actor: str
         reason: str
 
-    class Voided(Aggregate.Event):
+    class Voided(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None

@@ -6,7 +6,9 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
 
 
 class DonorKind(Enum):
@@ -17,8 +19,8 @@ class DonorKind(Enum):
 CORRECTABLE_FIELDS = ("name", "kana", "postal_code", "address", "email", "publish_name")
 
 
-class Donor(Aggregate):
-    class Registered(Aggregate.Created):
+class Donor(LedgerAggregate):
+    class Registered(LedgerAggregate.Created):
         kind: str
         name: str
         kana: str
@@ -29,7 +31,7 @@ class Donor(Aggregate):
         actor: str
         request_fingerprint: str
 
-    class DetailsCorrected(Aggregate.Event):
+    class DetailsCorrected(LedgerAggregate.Event):
         changes: dict[str, Any]
         actor: str
         reason: str

@@ -18,8 +18,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from ledger.aggregate import LedgerAggregate
 from ledger.errors import DuplicateDesignation, Overdraft, UnknownDesignation
 from ledger.money import format_yen, host_fee_yen
 from ledger.values import GENERAL
@@ -51,8 +52,33 @@ class Movement:
         }
 
 
-class Fund(Aggregate):
-    class Opened(Aggregate.Created):
+@dataclass
+class PotBalances:
+    """The fund's pots plus the movements applied so far, each checked as it is applied."""
+
+    fund: Fund
+    cash_yen: dict[str, int]
+    committed_yen: dict[str, int]
+
+    def apply(self, movement: Movement) -> None:
+        """Apply `movement`, or raise (changing nothing) if it would break BRIEF rule 4."""
+        self.fund.check_designation_exists(movement.designation)
+        pot = movement.pot
+        cash = self.cash_yen[pot] + movement.cash_change_yen
+        committed = self.committed_yen[pot] + movement.committed_change_yen
+        if cash < 0 or committed < 0 or cash < committed:
+            available = self.cash_yen[pot] - self.committed_yen[pot]
+            raise Overdraft(
+                f"not enough money in pot '{pot}' of fund '{self.fund.name}':"
+                f" {format_yen(available)} available; this would leave"
+                f" cash {format_yen(cash)} against {format_yen(committed)} committed"
+            )
+        self.cash_yen[pot] = cash
+        self.committed_yen[pot] = committed
+
+
+class Fund(LedgerAggregate):
+    class Opened(LedgerAggregate.Created):
         name: str
         host: str
         fee_rate_bp: int
@@ -60,18 +86,18 @@ class Fund(Aggregate):
         actor: str
         request_fingerprint: str
 
-    class FeeRateChanged(Aggregate.Event):
+    class FeeRateChanged(LedgerAggregate.Event):
         fee_rate_bp: int
         effective_from: date
         actor: str
         reason: str
 
-    class DesignationAdded(Aggregate.Event):
+    class DesignationAdded(LedgerAggregate.Event):
         designation: str
         name: str
         actor: str
 
-    class MovementsPosted(Aggregate.Event):
+    class MovementsPosted(LedgerAggregate.Event):
         """Mirrors money events of donations and grants onto the fund's balances.
 
         Carries no journal postings of its own: those come from the events it mirrors.
@@ -120,20 +146,13 @@ class Fund(Aggregate):
 
     def check_movements(self, movements: Sequence[Movement]) -> None:
         """Raise `Overdraft` if applying `movements` in order would break BRIEF rule 4."""
-        cash = dict(self.cash_yen)
-        committed = dict(self.committed_yen)
+        balances = self.balances()
         for movement in movements:
-            self.check_designation_exists(movement.designation)
-            pot = movement.pot
-            available_before = cash[pot] - committed[pot]
-            cash[pot] += movement.cash_change_yen
-            committed[pot] += movement.committed_change_yen
-            if cash[pot] < 0 or committed[pot] < 0 or cash[pot] < committed[pot]:
-                raise Overdraft(
-                    f"not enough money in pot '{pot}' of fund '{self.name}':"
-                    f" {format_yen(available_before)} available; this would leave"
-                    f" cash {format_yen(cash[pot])} against {format_yen(committed[pot])} committed"
-                )
+            balances.apply(movement)
+
+    def balances(self) -> PotBalances:
+        """A scratch copy of the pots, to check movements against before posting them."""
+        return PotBalances(self, dict(self.cash_yen), dict(self.committed_yen))
 
     # Commands
 

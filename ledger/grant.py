@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from ledger.aggregate import LedgerAggregate
 from ledger.errors import DateOutOfOrder, GrantLimitExceeded
 from ledger.fund import Movement
 from ledger.money import format_yen
 
 
-class Grant(Aggregate):
-    class Awarded(Aggregate.Created):
+class Grant(LedgerAggregate):
+    class Awarded(LedgerAggregate.Created):
         fund_id: UUID
         grantee: str
         representative: str
@@ -30,7 +31,7 @@ class Grant(Aggregate):
         reason: str
         request_fingerprint: str
 
-    class Disbursed(Aggregate.Event):
+    class Disbursed(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None
@@ -39,7 +40,7 @@ class Grant(Aggregate):
         actor: str
         reason: str
 
-    class Reduced(Aggregate.Event):
+    class Reduced(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None
@@ -48,7 +49,7 @@ class Grant(Aggregate):
         actor: str
         reason: str
 
-    class Cancelled(Aggregate.Event):
+    class Cancelled(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None
@@ -57,7 +58,7 @@ class Grant(Aggregate):
         actor: str
         reason: str
 
-    class Returned(Aggregate.Event):
+    class Returned(LedgerAggregate.Event):
         fund_id: UUID
         counterparty: str
         designation: str | None

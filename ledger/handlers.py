@@ -153,11 +153,10 @@ def _boolean(value: object) -> bool:
 
 
 def _enum_value(enum: type[PaymentMethod] | type[DonorKind], value: object, field: str) -> str:
-    allowed = [m.value for m in enum]
     raw = value.value if isinstance(value, enum) else value
-    if raw not in allowed:
-        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
-    return str(raw)
+    if not isinstance(raw, str) or raw not in enum._value2member_map_:
+        raise InvalidInput(field, f"must be one of {', '.join(m.value for m in enum)}")
+    return raw
 
 
 def record_donation(uow: UnitOfWork, cmd: c.RecordDonation, ctx: Context) -> Handled:
@@ -172,7 +171,7 @@ def record_donation(uow: UnitOfWork, cmd: c.RecordDonation, ctx: Context) -> Han
     reason = _reason(cmd.reason, default="donation received")
     fund = uow.get(Fund, _id(cmd.fund_id, "fund_id"))
     fund.check_designation_exists(designation)
-    donor = uow.get(Donor, _id(cmd.donor_id, "donor_id"))
+    donor = uow.read(Donor, _id(cmd.donor_id, "donor_id"))
     rate = fund.fee_rate_bp_on(day)
     donation = Donation(
         id=claim_id(key),
@@ -289,7 +288,7 @@ def _post(
 ) -> Handled:
     """Stage the movement on the source's fund and claim the idempotency key beside it."""
     uow.stage(uow.get(Fund, source.fund_id), movement)
-    outcome = c.Outcome(c.command_kind(cmd), source.id, _amounts_of_last_event(source))
+    outcome = c.Outcome(c.command_kind(type(cmd)), source.id, _amounts_of_last_event(source))
     return _claim(uow, cmd, ctx, outcome), _main(source)
 
 

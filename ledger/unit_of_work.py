@@ -1,24 +1,33 @@
 """One atomic write: the aggregates that a command (or a batch of commands) touched, saved together.
 
 Aggregates are loaded once per unit of work, so a batch of donations to one fund sees each
-other's effect. Movements on a fund's balances are staged (checked against the balances plus
-everything staged before) and posted as one fund event per fund when the unit commits, so a
-batch of N donations costs N + 1 events, and commands from concurrent callers could later be
-committed together (group commit) without any change to the domain.
+other's effect. Movements on a fund's balances are checked as they are staged (against the
+balances plus everything staged before) and posted as one fund event per fund when the unit
+commits, so a batch of N donations costs N + 1 events, and commands from concurrent callers
+could later be committed together (group commit) without any change to the domain.
+
+Loading. A first attempt trusts the application's aggregate cache, which holds the
+aggregates as this process last saved or loaded them and is never mutated in place, so it
+costs no read. That is safe because nothing stale can be saved:
+- an aggregate the unit changes is saved at its next version, and the store refuses a
+  version that already exists (another writer got there first);
+- an aggregate the unit only reads (a donation's donor) is saved with its version as a
+  *read version*: the store refuses the write if that aggregate has a newer event.
+Either refusal is an `IntegrityError`; the service then retries with `fresh=True`, which
+brings every aggregate up to date from the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from ledger.errors import NotFound
-from ledger.fund import Fund, Movement
+from ledger.fund import Fund, Movement, PotBalances
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -29,43 +38,51 @@ _NAMES = {"Fund": "fund", "Donor": "donor", "Donation": "donation", "Grant": "gr
 
 
 class UnitOfWork:
-    def __init__(self, app: Application[UUID]) -> None:
+    def __init__(self, app: Application[UUID], *, fresh: bool) -> None:
         self._app = app
-        self._aggregates: dict[UUID, Aggregate] = {}
+        self._fresh = fresh
+        self._aggregates: dict[UUID, Aggregate] = {}  # to save
+        self._read: dict[UUID, Aggregate] = {}  # only read: their versions guard the save
+        self._balances: dict[UUID, PotBalances] = {}
         self._movements: dict[UUID, list[Movement]] = {}
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A:
-        """Load an aggregate once per unit of work; `NotFound` if the id names no such thing."""
-        found = self._aggregates.get(aggregate_id)
-        if found is None:
-            found = self.find(aggregate_id)
-        if not isinstance(found, cls):
-            raise NotFound(f"no {_NAMES.get(cls.__name__, cls.__name__)} with id {aggregate_id}")
-        self._aggregates[aggregate_id] = found
-        return found
+        """An aggregate to change (a private copy), loaded once per unit of work."""
+        found = self._aggregates.get(aggregate_id) or self._load(aggregate_id, copy=True)
+        checked = _checked(cls, aggregate_id, found)
+        self._aggregates[aggregate_id] = checked
+        return checked
+
+    def read(self, cls: type[A], aggregate_id: UUID) -> A:
+        """An aggregate only to read (never to change): shared, not copied."""
+        found = (
+            self._aggregates.get(aggregate_id)
+            or self._read.get(aggregate_id)
+            or self._load(aggregate_id, copy=False)
+        )
+        checked = _checked(cls, aggregate_id, found)
+        if aggregate_id not in self._aggregates:
+            self._read[aggregate_id] = checked
+        return checked
 
     def find(self, aggregate_id: UUID) -> Aggregate | None:
-        """The stored aggregate with this id, of whatever type, or None."""
-        if aggregate_id in self._aggregates:
-            return self._aggregates[aggregate_id]
-        try:
-            aggregate: Aggregate = self._app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return aggregate
+        """The stored aggregate with this id, of whatever type, or None (a private copy)."""
+        return self._aggregates.get(aggregate_id) or self._load(aggregate_id, copy=True)
 
     def add(self, aggregate: Aggregate) -> None:
         """Add a new aggregate. Its id colliding with one this unit loaded is the same
         collision the save would meet, raised early so the service looks the key up."""
-        if aggregate.id in self._aggregates:
+        if aggregate.id in self._aggregates or aggregate.id in self._read:
             raise IntegrityError(f"id {aggregate.id} is already in use")
         self._aggregates[aggregate.id] = aggregate
 
     def stage(self, fund: Fund, movement: Movement) -> None:
         """Check `movement` against the fund's balances and what this unit already staged."""
-        staged = self._movements.setdefault(fund.id, [])
-        fund.check_movements([*staged, movement])
-        staged.append(movement)
+        balances = self._balances.get(fund.id)
+        if balances is None:
+            balances = self._balances[fund.id] = fund.balances()
+        balances.apply(movement)
+        self._movements.setdefault(fund.id, []).append(movement)
 
     def commit(self) -> dict[tuple[UUID, int], int]:
         """Post staged movements, save everything atomically; map (id, version) → log position."""
@@ -73,11 +90,29 @@ class UnitOfWork:
             fund = self._aggregates[fund_id]
             assert isinstance(fund, Fund)
             fund.post_movements(movements)
-        recordings = self._app.save(*self._aggregates.values())
+        read_versions = [(a.id, a.version) for a in self._read.values()]
+        recordings = self._app.save(*self._aggregates.values(), read_versions=read_versions)
         return {
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
             for r in recordings
         }
 
-    def touched(self) -> Sequence[UUID]:
-        return list(self._aggregates)
+    def _load(self, aggregate_id: UUID, *, copy: bool) -> Aggregate | None:
+        repository = self._app.repository
+        try:
+            aggregate: Aggregate = repository.get(aggregate_id, deepcopy_from_cache=copy)
+        except AggregateNotFoundError:
+            return None
+        if self._fresh:
+            newer = list(self._app.events.get(aggregate_id, gt=aggregate.version))
+            if newer:
+                if not copy:  # never change the cached object: others may be reading it
+                    aggregate = repository.get(aggregate_id)
+                return project_aggregate(aggregate, newer)
+        return aggregate
+
+
+def _checked(cls: type[A], aggregate_id: UUID, found: Aggregate | None) -> A:
+    if not isinstance(found, cls):
+        raise NotFound(f"no {_NAMES.get(cls.__name__, cls.__name__)} with id {aggregate_id}")
+    return found

@@ -20,6 +20,7 @@ GENERAL = "general"  # the pot of undesignated (一般) money; never a designati
 _DESIGNATION_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _POSTAL_CODE = re.compile(r"^〒?\s*([0-9]{3})-?([0-9]{4})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")
 
 
@@ -32,7 +33,7 @@ def text(value: object, field: str, *, length_max: int = NAME_LENGTH_MAX) -> str
         raise InvalidInput(field, "must not be empty")
     if len(normalised) > length_max:
         raise InvalidInput(field, f"must be at most {length_max} characters, got {len(normalised)}")
-    if any(unicodedata.category(ch) == "Cc" for ch in normalised):
+    if _CONTROL_CHARACTER.search(normalised):
         raise InvalidInput(field, "must not contain control characters")
     return normalised
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -66,12 +66,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ).format(chain_table=chain_table)
         # The library's insert statement plus the chain head. It runs after LOCK TABLE, and
         # every chain writer holds that lock until it commits, so its snapshot has the head.
+        # It inserts nothing if an aggregate the command only read has a newer event than
+        # the version read (`read_versions`): still under the lock, so none can arrive later.
         self.insert_events_statement = SQL(
             "WITH chain_head AS ({select_chain_head}) "
             "INSERT INTO {schema}.{table} AS t ("
             "originator_id, originator_version, topic, state) "
             "SELECT originator_id, originator_version, topic, state "
             "FROM unnest(%s::{schema}.{stored_event_type}[]) "
+            "WHERE NOT EXISTS (SELECT 1 FROM {schema}.{table} AS newer "
+            "JOIN unnest(%s::uuid[], %s::bigint[]) AS read_version(id, version) "
+            "ON newer.originator_id = read_version.id "
+            "AND newer.originator_version > read_version.version) "
             "RETURNING notification_id, (SELECT hash FROM chain_head) AS chain_head_hash"
         ).format(
             select_chain_head=self.select_chain_head_statement,
@@ -109,10 +115,31 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         check_chainable(stored_events)
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's lock, notify and insert, with the read versions as parameters."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        read_versions = kwargs.get("read_versions") or ()
+        events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        curs.execute(
+            self.insert_events_statement,
+            (events, [id_ for id_, _ in read_versions], [v for _, v in read_versions]),
+            prepare=True,
+        )
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         inserted = curs.fetchall()
+        if len(inserted) != len(stored_events):
+            # Nothing was inserted (see insert_events_statement). The library commits the
+            # empty transaction and raises this, so the command is retried on fresh state.
+            raise IntegrityError("an aggregate the command read changed after it was read")
         positions = [int(row["notification_id"]) for row in inserted]
         head_hash = inserted[0]["chain_head_hash"] or GENESIS_HASH
         rows = link_new_events(str(head_hash), positions, stored_events)

@@ -4,6 +4,10 @@ Named by `APPLICATION_RECORDER_TOPIC` (see `ledger.store.config`). The library r
 `_insert_events` inside the write transaction it opened with BEGIN, so the chain rows commit
 or roll back with their events; SQLite allows one writer at a time, so the head we read
 cannot move before we commit.
+
+`read_versions` (passed through `Application.save(..., read_versions=[(id, version), …])`)
+names aggregates a command read without changing; the write is refused with `IntegrityError`
+if any of them has an event newer than the version read.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from ledger.errors import ConfigurationError
@@ -35,6 +39,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"SELECT position, hash FROM {CHAIN_TABLE_NAME} ORDER BY position DESC LIMIT 1"
         )
         self.insert_chain_statement = f"INSERT INTO {CHAIN_TABLE_NAME} VALUES (?, ?)"
+        self.select_newer_event_statement = (
+            f"SELECT 1 FROM {self.events_table_name} "
+            "WHERE originator_id = ? AND originator_version > ? LIMIT 1"
+        )
         self.select_chain_statement = (
             f"SELECT position, hash FROM {CHAIN_TABLE_NAME} "
             "WHERE position > ? ORDER BY position LIMIT ?"
@@ -55,6 +63,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
         assert positions is not None, "the application recorder returns rowids"
+        # After our first insert this transaction holds SQLite's only write lock, so no
+        # event can arrive between this check and the commit.
+        for originator_id, version in kwargs.get("read_versions") or ():
+            c.execute(self.select_newer_event_statement, (originator_id.hex, version))
+            if c.fetchone() is not None:
+                raise IntegrityError(f"{originator_id} changed after it was read")
         c.execute(self.select_chain_head_statement)
         head = c.fetchone()
         head_hash = GENESIS_HASH if head is None else str(head[1])
