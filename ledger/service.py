@@ -40,7 +40,8 @@ from ledger.unit_of_work import UnitOfWork
 
 JST = timezone(timedelta(hours=9), "JST")
 BATCH_SIZE_MAX = 10_000
-CONFLICT_ATTEMPTS_MAX = 8
+CONFLICT_ATTEMPTS_MAX = 16
+CONFLICT_BACKOFF_S_MAX = 0.05  # jittered exponential backoff, capped: at most ~0.6 s in all
 FUND_SNAPSHOT_INTERVAL = 200
 
 
@@ -115,7 +116,7 @@ class FundLedger(Application[UUID]):
                 if retrying:
                     raise
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+                time.sleep(random.uniform(0, min(CONFLICT_BACKOFF_S_MAX, 0.002 * 2**attempt)))
             except PersistenceError as error:
                 raise StorageError(f"the database refused the write: {error}") from error
         raise ConcurrencyConflict(

@@ -91,7 +91,9 @@ class UnitOfWork:
             assert isinstance(fund, Fund)
             fund.post_movements(movements)
         read_versions = [(a.id, a.version) for a in self._read.values()]
-        recordings = self._app.save(*self._aggregates.values(), read_versions=read_versions)
+        # Funds last: their movements mirror the donations' and grants' events.
+        in_log_order = sorted(self._aggregates.values(), key=lambda a: isinstance(a, Fund))
+        recordings = self._app.save(*in_log_order, read_versions=read_versions)
         return {
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
             for r in recordings

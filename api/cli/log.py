@@ -13,6 +13,7 @@ from eventsourcing.persistence import Mapper, Notification
 from api.cli import options
 from api.cli.output import emit, to_json
 from api.cli.session import session_of
+from ledger.snapshots import verify_snapshots
 from ledger.store.verify import ChainReport, verify_chain
 
 EVENTS_PAGE_SIZE_MAX = 1000
@@ -101,14 +102,22 @@ def verify(
     ] = None,
     as_json: options.JsonFlag = False,
 ) -> None:
-    """Recompute the hash chain over every event: exit 0 if intact, 1 naming the first fault."""
-    report = verify_chain(session_of(ctx).recorder(), expected_head=expect_head)
+    """Recompute the hash chain over every event and check the funds' snapshots against
+    their events: exit 0 if intact, 1 naming the first fault."""
+    session = session_of(ctx)
+    report = verify_chain(session.recorder(), expected_head=expect_head)
     if report.fault is None:
+        snapshots = verify_snapshots(session.ledger())
+        if snapshots.fault is not None:
+            typer.echo(f"error: {snapshots.fault}", err=True)
+            raise typer.Exit(1)
         line = (
             f"chain verified: {report.event_count} events,"
-            f" head {report.head_hash} at position {report.head_position or 0}"
+            f" head {report.head_hash} at position {report.head_position or 0};"
+            f" {snapshots.snapshot_count} snapshots match their events"
         )
-        emit(line, report_json(report), as_json=as_json)
+        data = {**report_json(report), "snapshots_verified": snapshots.snapshot_count}
+        emit(line, data, as_json=as_json)
         return
     if as_json:
         typer.echo(to_json(report_json(report)))
