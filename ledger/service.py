@@ -19,12 +19,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, LRUCache, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, Transcoding
 
 from ledger import handlers, values
 from ledger.claim import claim_id
 from ledger.commands import Command, Outcome, request_fingerprint
+from ledger.donor import Donor
 from ledger.errors import (
     BatchRejected,
     BatchTooLarge,
@@ -59,7 +60,7 @@ class DateAsISO(Transcoding):
 class FundLedger(Application[UUID]):
     name = APPLICATION_NAME
     env = {  # noqa: RUF012 (the library reads this class attribute)
-        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_MAXSIZE": "10000",  # funds and donors only, see _FundsAndDonorsCache
         # Cached aggregates are trusted, never fast-forwarded in place (see unit_of_work).
         "AGGREGATE_CACHE_FASTFORWARD": "n",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
@@ -71,6 +72,12 @@ class FundLedger(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    def construct_repository(self) -> Repository[UUID]:
+        repository = super().construct_repository()
+        assert isinstance(repository.cache, LRUCache), "AGGREGATE_CACHE_MAXSIZE is set"
+        repository.cache = _FundsAndDonorsCache(repository.cache.maxsize)
+        return repository
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -180,6 +187,16 @@ class FundLedger(Application[UUID]):
     def get(self, aggregate_id: UUID) -> Any:
         """Read helper for callers (CLI, API): the current state of an aggregate."""
         return UnitOfWork(self, fresh=True).find(aggregate_id)
+
+
+class _FundsAndDonorsCache(LRUCache[UUID, Any]):
+    """Caches only funds and donors, which most commands read; the library would cache every
+    aggregate it saves, and an import of thousands of donations would evict them."""
+
+    def put(self, key: UUID, value: Any) -> Any:
+        if isinstance(value, Fund | Donor):
+            return super().put(key, value)
+        return None
 
 
 def _check_same_request(key: str, first: str, now: str) -> None:
