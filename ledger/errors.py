@@ -12,7 +12,7 @@ person. Programmer errors are assertions, never these.
     │   ├── RefundExceedsDonation
     │   ├── DonationAlreadyVoided / DonationPartlyRefunded
     │   ├── GrantLimitExceeded  disbursement, reduction or return beyond what the grant allows
-    │   ├── DesignationMismatch / UnknownDesignation
+    │   ├── UnknownDesignation / DuplicateDesignation
     │   └── DateOutOfOrder      an effective date before the thing it refers to
     ├── IdempotencyKeyReused    the same key with different content
     ├── ConcurrencyConflict     still conflicting after the bounded retries
@@ -67,10 +67,6 @@ class DonationPartlyRefunded(RuleViolation):
 
 class GrantLimitExceeded(RuleViolation):
     code = "grant-limit-exceeded"
-
-
-class DesignationMismatch(RuleViolation):
-    code = "designation-mismatch"
 
 
 class UnknownDesignation(RuleViolation):

@@ -13,9 +13,12 @@ Chart of accounts, per fund; `P` is a pot (a designation code, or `general`):
 
 Donations are credited to the net assets of their pot (restricted for a designation,
 unrestricted for general money); the host fee leaves the pot's cash as an expense. A grant is
-an expense and a liability when awarded; paying it settles the liability from cash, and for
-designated money releases the restriction (振替: restricted → unrestricted) by the amount paid.
-So per pot `cash:P` = BRIEF rule 4's cash and `grants_payable:P` = its committed.
+an expense and a liability when awarded; paying it settles the liability from cash. Designated
+money that is spent (paid to a grantee, or taken as the host fee) is released from its
+restriction (振替: restricted → unrestricted) by that amount, and restored when it comes back
+(a grantee's return, a fee given back by a refund or void). So per pot `cash:P` = BRIEF rule
+4's cash, `grants_payable:P` = its committed, and for a designation the restricted net
+assets equal its cash.
 
 `Fund.MovementsPosted` mirrors these events onto the fund's balances and has no postings.
 """
@@ -33,6 +36,8 @@ from ledger.grant import Grant
 from ledger.values import GENERAL
 
 UNRESTRICTED = "net_assets:unrestricted"
+# Events that correct the donation or grant they belong to: each points at its creation.
+_CORRECTIONS = (Donation.Refunded, Donation.Voided, Grant.Reduced, Grant.Cancelled)
 
 
 class Side(Enum):
@@ -86,11 +91,14 @@ def _postings(event: Any) -> tuple[str, list[Posting]] | None:
     amount = event.amount_yen
     designated = event.designation is not None
     if isinstance(event, Donation.Recorded):
-        return "donation", _pair(cash, assets, amount) + _pair(fee, cash, event.fee_yen)
-    if isinstance(event, Donation.Refunded):
-        return "refund", _pair(assets, cash, amount) + _pair(cash, fee, event.fee_returned_yen)
-    if isinstance(event, Donation.Voided):
-        return "void", _pair(assets, cash, amount) + _pair(cash, fee, event.fee_yen)
+        fee_yen = event.fee_yen
+        release = _pair(assets, UNRESTRICTED, fee_yen) if designated else []
+        return "donation", _pair(cash, assets, amount) + _pair(fee, cash, fee_yen) + release
+    if isinstance(event, Donation.Refunded | Donation.Voided):
+        kind = "refund" if isinstance(event, Donation.Refunded) else "void"
+        fee_back = event.fee_returned_yen if kind == "refund" else event.fee_yen
+        restore = _pair(UNRESTRICTED, assets, fee_back) if designated else []
+        return kind, _pair(assets, cash, amount) + _pair(cash, fee, fee_back) + restore
     if isinstance(event, Grant.Awarded):
         return "grant_award", _pair(grants, payable, amount)
     if isinstance(event, Grant.Reduced | Grant.Cancelled):
@@ -116,7 +124,7 @@ def journal_entry(event: object) -> JournalEntry | None:
         return None
     kind, postings = mapped
     e: Any = event
-    created = isinstance(event, Donation.Recorded | Grant.Awarded)
+    corrects = isinstance(event, _CORRECTIONS)
     entry = JournalEntry(
         kind=kind,
         fund_id=e.fund_id,
@@ -128,7 +136,7 @@ def journal_entry(event: object) -> JournalEntry | None:
         reason=e.reason,
         source_id=e.originator_id,
         source_version=e.originator_version,
-        corrects_version=None if created else 1,
+        corrects_version=1 if corrects else None,
         postings=tuple(postings),
     )
     assert entry.is_balanced(), entry

@@ -305,6 +305,7 @@ class ReferenceModel:
             ("host_fee", pot, fee),
             (self._assets(pot), None, -amount),
         )
+        self._release(fund, pot, fee)
         return Prediction(
             True, created=handle, amounts={"amount_yen": amount, "fee_yen": fee}, effective_on=day
         )
@@ -337,6 +338,7 @@ class ReferenceModel:
             ("host_fee", d.pot, -fee_back),
             (self._assets(d.pot), None, amount),
         )
+        self._release(d.fund, d.pot, -fee_back)
         return Prediction(
             True, amounts={"amount_yen": amount, "fee_returned_yen": fee_back}, effective_on=day
         )
@@ -365,6 +367,7 @@ class ReferenceModel:
             ("host_fee", d.pot, -d.fee),
             (self._assets(d.pot), None, d.amount),
         )
+        self._release(d.fund, d.pot, -d.fee)
         return Prediction(True, amounts={"amount_yen": d.amount}, effective_on=day)
 
     def _award(self, fund: int, amount: object, designation: object, day: object) -> Prediction:
@@ -461,6 +464,14 @@ class ReferenceModel:
     @staticmethod
     def _assets(pot: str) -> str:
         return "net_assets:unrestricted" if pot == GENERAL else f"net_assets:restricted:{pot}"
+
+    def _release(self, fund: int, pot: str, amount: int) -> None:
+        """Rule 6: designated money spent on the host fee leaves the restriction (振替);
+        a negative amount (the fee given back) restores it."""
+        if pot != GENERAL:
+            self._post(
+                fund, (self._assets(pot), None, amount), (self._assets(GENERAL), None, -amount)
+            )
 
     def _post(self, fund: int, *changes: tuple[str, str | None, int]) -> None:
         """Add debits (positive) and credits (negative) to the journal's balances."""

@@ -98,6 +98,8 @@ def test_donation_entry_credits_net_assets_and_takes_the_fee_from_cash(ledger: L
         ("credit", "net_assets:restricted:kids", 10_000),
         ("debit", "host_fee:kids", 350),
         ("credit", "cash:kids", 350),
+        ("debit", "net_assets:restricted:kids", 350),
+        ("credit", "net_assets:unrestricted", 350),
     ]
 
 
@@ -137,12 +139,15 @@ def test_disbursement_of_designated_money_releases_the_restriction(ledger: Ledge
     before = ledger.position()
     ledger.disburse(grant_id, 600)
     [disbursed] = new_events(ledger, before, Grant.Disbursed)
-    assert postings(journal_entry(disbursed)) == [
+    entry = journal_entry(disbursed)
+    assert postings(entry) == [
         ("debit", "grants_payable:kids", 600),
         ("credit", "cash:kids", 600),
         ("debit", "net_assets:restricted:kids", 600),
         ("credit", "net_assets:unrestricted", 600),
     ]
+    assert entry is not None
+    assert entry.corrects_version is None  # a payment, not a correction of the award
 
 
 def test_disbursement_of_general_money_has_no_restriction_to_release(ledger: Ledger) -> None:
@@ -164,6 +169,7 @@ def test_journal_of_a_full_history_agrees_with_every_pots_balances(ledger: Ledge
     for pot in ("general", "kids"):
         assert total[f"cash:{pot}"] == ledger.cash(fund_id, pot)
         assert -total[f"grants_payable:{pot}"] == ledger.committed(fund_id, pot)
+    assert -total["net_assets:restricted:kids"] == ledger.cash(fund_id, "kids")
     assert sum(total.values()) == 0
 
 
