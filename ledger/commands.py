@@ -194,6 +194,7 @@ def command_kind(command_type: type) -> str:
 
 
 _FINGERPRINTED_FIELDS: dict[type, tuple[str, ...]] = {}
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _fingerprinted_fields(command_type: type) -> tuple[str, ...]:
@@ -211,12 +212,7 @@ def request_fingerprint(command: object) -> str:
     `[kind, {field: value}]`, keys sorted, ids as hex, dates as ISO 8601, no spaces."""
     command_type = type(command)
     content = {name: _plain(getattr(command, name)) for name in _fingerprinted_fields(command_type)}
-    canonical = json.dumps(
-        [command_kind(command_type), content],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    canonical = _CANONICAL_JSON.encode([command_kind(command_type), content])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -95,8 +95,10 @@ def _postings(event: Any) -> tuple[str, list[Posting]] | None:
         release = _pair(assets, UNRESTRICTED, fee_yen) if designated else []
         return "donation", _pair(cash, assets, amount) + _pair(fee, cash, fee_yen) + release
     if isinstance(event, Donation.Refunded | Donation.Voided):
-        kind = "refund" if isinstance(event, Donation.Refunded) else "void"
-        fee_back = event.fee_returned_yen if kind == "refund" else event.fee_yen
+        if isinstance(event, Donation.Refunded):
+            kind, fee_back = "refund", event.fee_returned_yen
+        else:
+            kind, fee_back = "void", event.fee_yen
         restore = _pair(UNRESTRICTED, assets, fee_back) if designated else []
         return kind, _pair(assets, cash, amount) + _pair(cash, fee, fee_back) + restore
     if isinstance(event, Grant.Awarded):

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, LRUCache, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, Transcoding
+from eventsourcing.popo import POPOApplicationRecorder
 
 from ledger import handlers, values
 from ledger.claim import claim_id
@@ -30,12 +31,14 @@ from ledger.errors import (
     BatchRejected,
     BatchTooLarge,
     ConcurrencyConflict,
+    ConfigurationError,
     IdempotencyKeyReused,
     InvalidInput,
     LedgerError,
     StorageError,
 )
 from ledger.fund import Fund
+from ledger.store import ChainedApplicationRecorder
 from ledger.store.config import APPLICATION_NAME
 from ledger.unit_of_work import UnitOfWork
 
@@ -72,6 +75,11 @@ class FundLedger(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self._clock = clock or (lambda: datetime.now(UTC))
+        if not isinstance(self.recorder, ChainedApplicationRecorder | POPOApplicationRecorder):
+            # e.g. a FUNDLEDGER_APPLICATION_RECORDER_TOPIC in the environment overriding ours
+            raise ConfigurationError(
+                f"events would be stored without the hash chain by {type(self.recorder).__name__}"
+            )
 
     def construct_repository(self) -> Repository[UUID]:
         repository = super().construct_repository()
