@@ -20,10 +20,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, LRUCache, ProcessingEvent, Repository
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, PersistenceError, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    PersistenceError,
+    Recording,
+    Transcoding,
+)
 from eventsourcing.popo import POPOApplicationRecorder
 
 from ledger import handlers, values
+from ledger.aggregate import LedgerAggregate
 from ledger.claim import claim_id
 from ledger.commands import Command, Outcome, request_fingerprint
 from ledger.donor import Donor
@@ -90,6 +97,22 @@ class FundLedger(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save`, collecting our aggregates' events without its runtime
+        Protocol checks, which cost about a tenth of a one-command write on Python 3.11."""
+        processing_event = ProcessingEvent[UUID]()
+        for obj in objs:
+            if isinstance(obj, LedgerAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot a fund from the object just saved, whose state is exactly the stored one,
