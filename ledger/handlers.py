@@ -61,8 +61,9 @@ def _main(aggregate: Aggregate) -> tuple[UUID, int]:
     return (aggregate.id, aggregate.version)
 
 
-def creation_outcome(aggregate: Aggregate) -> c.Outcome:
-    """The outcome of the command that created `aggregate` (also used to answer a replay)."""
+def outcome_of_first_use(aggregate: Aggregate) -> c.Outcome:
+    """The outcome of the command that created `aggregate` or, for a claim, that claimed its
+    key: what a replay of that command answers."""
     if isinstance(aggregate, Donation):
         amounts = {"amount_yen": aggregate.amount_yen, "fee_yen": aggregate.fee_yen}
         return c.Outcome("record_donation", aggregate.id, amounts)
@@ -87,7 +88,7 @@ def open_fund(uow: UnitOfWork, cmd: c.OpenFund, ctx: Context) -> Handled:
         request_fingerprint=ctx.fingerprint,
     )
     uow.add(fund)
-    return creation_outcome(fund), _main(fund)
+    return outcome_of_first_use(fund), _main(fund)
 
 
 def change_fee_rate(uow: UnitOfWork, cmd: c.ChangeFeeRate, ctx: Context) -> Handled:
@@ -115,7 +116,7 @@ def register_donor(uow: UnitOfWork, cmd: c.RegisterDonor, ctx: Context) -> Handl
         **fields,
     )
     uow.add(donor)
-    return creation_outcome(donor), _main(donor)
+    return outcome_of_first_use(donor), _main(donor)
 
 
 def correct_donor(uow: UnitOfWork, cmd: c.CorrectDonor, ctx: Context) -> Handled:
@@ -191,7 +192,7 @@ def record_donation(uow: UnitOfWork, cmd: c.RecordDonation, ctx: Context) -> Han
     )
     uow.stage(fund, donation.recorded_movement())
     uow.add(donation)
-    return creation_outcome(donation), _main(donation)
+    return outcome_of_first_use(donation), _main(donation)
 
 
 def award_grant(uow: UnitOfWork, cmd: c.AwardGrant, ctx: Context) -> Handled:
@@ -216,7 +217,7 @@ def award_grant(uow: UnitOfWork, cmd: c.AwardGrant, ctx: Context) -> Handled:
     )
     uow.stage(fund, grant.awarded_movement())
     uow.add(grant)
-    return creation_outcome(grant), _main(grant)
+    return outcome_of_first_use(grant), _main(grant)
 
 
 def refund_donation(uow: UnitOfWork, cmd: c.RefundDonation, ctx: Context) -> Handled:

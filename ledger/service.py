@@ -163,38 +163,48 @@ class FundLedger(Application[UUID]):
         )
 
     def _attempt(self, commands: Sequence[Command], actor: str, *, retrying: bool) -> list[Outcome]:
-        uow = UnitOfWork(self, fresh=retrying)
-        look_up_keys = retrying
-        today = self.today()
-        seen: dict[str, tuple[str, int]] = {}  # key → (fingerprint, index) within this batch
-        outcomes: list[Outcome] = []
-        mains: list[tuple[UUID, int] | None] = []
+        attempt = _Attempt(UnitOfWork(self, fresh=retrying), actor, self.today(), retrying)
         for index, command in enumerate(commands):
             try:
-                outcome, main = self._run(
-                    uow, command, actor, today, seen, index, look_up_keys, outcomes
-                )
+                attempt.run(command)
             except LedgerError as error:
                 raise BatchRejected(index, error) from error
-            outcomes.append(outcome)
-            mains.append(main)
-        positions = uow.commit()
+        return attempt.commit()
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """Read helper for callers (CLI, API): the current state of an aggregate."""
+        return UnitOfWork(self, fresh=True).find(aggregate_id)
+
+
+class _Attempt:
+    """One try at a batch: its commands run in order against one unit of work.
+
+    A key seen earlier in the same batch answers as a replay of that command; on a retry
+    (`look_up_keys`) a key already in the store answers as a replay of its first use.
+    """
+
+    def __init__(self, uow: UnitOfWork, actor: str, today: date, look_up_keys: bool) -> None:
+        self.uow = uow
+        self.actor = actor
+        self.today = today
+        self.look_up_keys = look_up_keys
+        self.keys_seen: dict[str, tuple[str, int]] = {}  # key → (fingerprint, index)
+        self.outcomes: list[Outcome] = []
+        self.main_events: list[tuple[UUID, int] | None] = []  # (aggregate id, version)
+
+    def run(self, command: Command) -> None:
+        outcome, main_event = self._outcome(command)
+        self.outcomes.append(outcome)
+        self.main_events.append(main_event)
+
+    def commit(self) -> list[Outcome]:
+        positions = self.uow.commit()
         return [
             _with_position(outcome, positions.get(main) if main else None)
-            for outcome, main in zip(outcomes, mains, strict=True)
+            for outcome, main in zip(self.outcomes, self.main_events, strict=True)
         ]
 
-    def _run(
-        self,
-        uow: UnitOfWork,
-        command: Command,
-        actor: str,
-        today: date,
-        seen: dict[str, tuple[str, int]],
-        index: int,
-        look_up_keys: bool,
-        earlier: list[Outcome],
-    ) -> tuple[Outcome, tuple[UUID, int] | None]:
+    def _outcome(self, command: Command) -> tuple[Outcome, tuple[UUID, int] | None]:
         handler = handlers.HANDLERS.get(type(command))
         if handler is None:
             raise InvalidInput("command", f"unknown command {type(command).__name__}")
@@ -202,22 +212,17 @@ class FundLedger(Application[UUID]):
         key = command.idempotency_key
         if key is not None:
             values.idempotency_key(key)
-            if key in seen:
-                first_fingerprint, first_index = seen[key]
+            if key in self.keys_seen:
+                first_fingerprint, first_index = self.keys_seen[key]
                 _check_same_request(key, first_fingerprint, fingerprint)
-                return _replayed(earlier[first_index]), None
-            seen[key] = (fingerprint, index)
-            if look_up_keys:
-                earlier_use = uow.find(claim_id(key))
-                if earlier_use is not None:
-                    _check_same_request(key, earlier_use.request_fingerprint, fingerprint)  # type: ignore[attr-defined]
-                    return _replayed(handlers.creation_outcome(earlier_use)), None
-        context = handlers.Context(actor=actor, today=today, fingerprint=fingerprint)
-        return handler(uow, command, context)
-
-    def get(self, aggregate_id: UUID) -> Any:
-        """Read helper for callers (CLI, API): the current state of an aggregate."""
-        return UnitOfWork(self, fresh=True).find(aggregate_id)
+                return _replayed(self.outcomes[first_index]), None
+            self.keys_seen[key] = (fingerprint, len(self.outcomes))
+            first_use = self.uow.find(claim_id(key)) if self.look_up_keys else None
+            if first_use is not None:
+                _check_same_request(key, first_use.request_fingerprint, fingerprint)  # type: ignore[attr-defined]
+                return _replayed(handlers.outcome_of_first_use(first_use)), None
+        context = handlers.Context(actor=self.actor, today=self.today, fingerprint=fingerprint)
+        return handler(self.uow, command, context)
 
 
 class _FundsAndDonorsCache(LRUCache[UUID, Any]):
