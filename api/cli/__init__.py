@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import donations, donors, funds, grants, log
+from api.cli import donations, donors, funds, grants, log, projections
 from api.cli.boundary import LedgerGroup
 from api.cli.session import Session
 from ledger.settings import DATABASE_URL_DEFAULT, Settings
@@ -32,6 +32,7 @@ app.add_typer(grants.app, name="grant")
 app.command("init")(log.init)
 app.command("events")(log.events)
 app.command("verify")(log.verify)
+projections.register(app)
 
 
 @app.callback()

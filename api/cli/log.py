@@ -22,7 +22,7 @@ _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 
 
 def init(ctx: typer.Context, as_json: options.JsonFlag = False) -> None:
-    """Create the ledger's tables (events, hash chain, snapshots); safe to run again."""
+    """Create the ledger's tables (events, hash chain, snapshots, read models); safe to rerun."""
     session = session_of(ctx)
     head_position = session.initialise().recorder.max_notification_id() or 0
     payload = {"database": session.database, "head_position": head_position}

@@ -25,6 +25,7 @@ from ledger.store import (
     database_label,
     eventsourcing_env,
 )
+from projections.catalogue import create_read_models
 
 A = TypeVar("A")
 _NO_AGGREGATE_ID = UUID(int=0)
@@ -59,6 +60,7 @@ class Session:
         """Create the tables (idempotent) and return the ledger on them."""
         assert self._ledger is None, "init opens the ledger once"
         create_tables(self.settings.database_url)
+        create_read_models(self.settings.database_url)
         return self.ledger()
 
     def execute(self, command: Command) -> Outcome:

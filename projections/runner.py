@@ -1,0 +1,212 @@
+"""Feeding read models from the event log, each event exactly once.
+
+A projector has a `name`, the `tables` it owns, and `apply(connection, event, position)`.
+`catch_up` pages through the log after the projectors' tracked positions; per page it opens
+one transaction, locks and reads the tracking rows, applies every event to every projector
+that has not seen it, and moves the tracking rows to the page's last position, then commits.
+Updates and position commit together or not at all, so a crash or an error anywhere in a page
+leaves the read models exactly as they were after the previous page.
+
+A projector that cannot apply an event (a money event for a fund it has never seen, say)
+stops the run with `ProjectionFailed`, naming itself and the position: the read model would
+otherwise be silently wrong. Nothing is ever logged and skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+import sqlalchemy as sa
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Notification
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from ledger.errors import InvalidInput, LedgerError
+from ledger.service import FundLedger
+from projections.database import WRITE_OPTIONS, is_postgres
+from projections.tables import metadata, projection_tracking
+
+BATCH_SIZE_MAX = 10_000
+BATCH_SIZE_DEFAULT = 1_000
+
+
+class ProjectionFailed(LedgerError):
+    """A projector met an event it cannot apply; nothing of that batch was committed."""
+
+    code = "projection-failed"
+
+
+class Projector(Protocol):
+    """A read model: its tables, and how one event changes them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tables(self) -> Sequence[sa.Table]: ...
+
+    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
+        """Change the tables for `event`; raise if the event cannot be applied."""
+
+
+def catch_up(
+    ledger: FundLedger,
+    engine: Engine,
+    projectors: Sequence[Projector],
+    *,
+    batch_size: int = BATCH_SIZE_DEFAULT,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Apply every event after the projectors' positions; return how many events were applied.
+
+    Memory is bounded by `batch_size` events. `should_stop` is asked between batches, so a
+    stop request finishes the current batch and never interrupts one.
+    """
+    if not 1 <= batch_size <= BATCH_SIZE_MAX:
+        raise InvalidInput("batch_size", f"must be from 1 to {BATCH_SIZE_MAX}, got {batch_size}")
+    applied_count = 0
+    while projectors and not should_stop():
+        batch_count = _apply_batch(ledger, engine, projectors, batch_size)
+        if batch_count == 0:
+            break
+        applied_count += batch_count
+    return applied_count
+
+
+def _apply_batch(
+    ledger: FundLedger, engine: Engine, projectors: Sequence[Projector], batch_size: int
+) -> int:
+    with engine.connect() as connection:
+        connection.execution_options(**WRITE_OPTIONS)
+        with connection.begin():
+            positions = _locked_positions(connection, [p.name for p in projectors])
+            start = min(positions.values())
+            notifications = ledger.recorder.select_notifications(
+                start, batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return 0
+            applied_count = _apply_notifications(
+                ledger, connection, projectors, positions, notifications
+            )
+            last_position = notifications[-1].id
+            for projector in projectors:
+                if positions[projector.name] < last_position:
+                    _set_position(connection, projector.name, last_position)
+    return applied_count
+
+
+def _apply_notifications(
+    ledger: FundLedger,
+    connection: sa.Connection,
+    projectors: Sequence[Projector],
+    positions: dict[str, int],
+    notifications: Iterable[Notification],
+) -> int:
+    applied_count = 0
+    for notification in notifications:
+        due = [p for p in projectors if notification.id > positions[p.name]]
+        if not due:
+            continue
+        event = ledger.mapper.to_domain_event(notification)
+        assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
+        for projector in due:
+            try:
+                projector.apply(connection, event, notification.id)
+            except Exception as error:
+                raise ProjectionFailed(
+                    f"projector {projector.name!r} cannot apply the event at position"
+                    f" {notification.id} ({type(event).__qualname__}): {error};"
+                    " nothing of this batch was committed"
+                ) from error
+        applied_count += 1
+    return applied_count
+
+
+def _locked_positions(connection: sa.Connection, names: Sequence[str]) -> dict[str, int]:
+    """Each projector's tracked position, its row locked until the transaction ends (on
+    SQLite the IMMEDIATE transaction already holds the database's write lock)."""
+    tracking = projection_tracking
+    name_column: sa.Column[str] = tracking.c.name
+    position_column: sa.Column[int] = tracking.c.position
+    missing = set(names) - _tracked(connection, names)
+    if missing:
+        # Another projector process may insert the same rows first: theirs stand.
+        insert = postgresql.insert if is_postgres(connection.engine) else sqlite.insert
+        connection.execute(
+            insert(tracking).on_conflict_do_nothing(index_elements=[tracking.c.name]),
+            [{"name": name, "position": 0} for name in sorted(missing)],
+        )
+    query = sa.select(name_column, position_column).where(name_column.in_(names))
+    if is_postgres(connection.engine):
+        query = query.with_for_update()
+    return {row.name: row.position for row in connection.execute(query)}
+
+
+def _tracked(connection: sa.Connection, names: Sequence[str]) -> set[str]:
+    query = sa.select(projection_tracking.c.name).where(projection_tracking.c.name.in_(names))
+    return set(connection.scalars(query))
+
+
+def _set_position(connection: sa.Connection, name: str, position: int) -> None:
+    connection.execute(
+        projection_tracking.update()
+        .where(projection_tracking.c.name == name)
+        .values(position=position)
+    )
+
+
+def tracked_positions(engine: Engine) -> dict[str, int]:
+    """Every projector's tracked position (for status output and tests)."""
+    name_column: sa.Column[str] = projection_tracking.c.name
+    position_column: sa.Column[int] = projection_tracking.c.position
+    query = sa.select(name_column, position_column)
+    with engine.connect() as connection:
+        return {row.name: row.position for row in connection.execute(query)}
+
+
+def create_tables(engine: Engine, projectors: Sequence[Projector]) -> None:
+    """Create the tracking table and the projectors' tables where missing; idempotent."""
+    tables = [projection_tracking, *(t for p in projectors for t in p.tables)]
+    metadata.create_all(engine, tables=tables, checkfirst=True)
+
+
+def rebuild(
+    ledger: FundLedger,
+    engine: Engine,
+    projectors: Sequence[Projector],
+    names: Sequence[str] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE_DEFAULT,
+) -> int:
+    """Drop and recreate the named read models (all when `names` is None), forget their
+    positions, and replay the whole log into them; return how many events were applied."""
+    chosen = select_projectors(projectors, names)
+    tables = [t for p in chosen for t in p.tables]
+    metadata.create_all(engine, tables=[projection_tracking], checkfirst=True)
+    with engine.begin() as connection:
+        metadata.drop_all(connection, tables=tables, checkfirst=True)
+        metadata.create_all(connection, tables=tables)
+        connection.execute(
+            projection_tracking.delete().where(
+                projection_tracking.c.name.in_([p.name for p in chosen])
+            )
+        )
+    return catch_up(ledger, engine, chosen, batch_size=batch_size)
+
+
+def select_projectors(
+    projectors: Sequence[Projector], names: Sequence[str] | None
+) -> list[Projector]:
+    """The projectors called `names`, in the given order; all of them for None."""
+    if not names:
+        return list(projectors)
+    by_name = {p.name: p for p in projectors}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise InvalidInput(
+            "name", f"no read model {unknown[0]!r}; known: {', '.join(sorted(by_name))}"
+        )
+    return [by_name[name] for name in dict.fromkeys(names)]

@@ -1,0 +1,179 @@
+"""The projection runner, on SQLite and PostgreSQL: live equals rebuilt, exactly once.
+
+- a catch-up in small batches interleaved with new commands dumps the same tables as `rebuild`,
+  and rebuilding one read model leaves the others as they were;
+- a projector that fails in the middle of a batch commits nothing of it, and the next catch-up
+  resumes from the last committed position: no event lost, none applied twice;
+- an event a projector cannot apply (money for a fund it never saw) stops it, loudly;
+- concurrent catch-ups apply each event once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from eventsourcing.domain import DomainEvent
+from sqlalchemy.engine import Engine
+
+from ledger.errors import LedgerError
+from ledger.service import FundLedger
+from projections import runner
+from projections.catalogue import all_projectors, create_read_model_tables
+from projections.journal_entries import JournalEntriesProjector
+from tests.integration.test_projections import all_events, dump, new_history, read_side
+
+
+@pytest.fixture
+def ledger_and_engine(database_url: str) -> Iterator[tuple[FundLedger, Engine]]:
+    with read_side(database_url) as pair:
+        yield pair
+
+
+@pytest.fixture
+def ledger(ledger_and_engine: tuple[FundLedger, Engine]) -> FundLedger:
+    return ledger_and_engine[0]
+
+
+@pytest.fixture
+def engine(ledger_and_engine: tuple[FundLedger, Engine]) -> Engine:
+    return ledger_and_engine[1]
+
+
+def test_live_projection_in_small_batches_equals_a_rebuild(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=11)
+    projectors = all_projectors()
+    applied_count = 0
+    for _ in range(6):
+        for _ in range(40):
+            history.step()
+        applied_count += runner.catch_up(ledger, engine, projectors, batch_size=7)
+    live = dump(engine)
+
+    rebuilt_count = runner.rebuild(ledger, engine, projectors, batch_size=50)
+
+    assert dump(engine) == live
+    assert rebuilt_count == applied_count == len(all_events(ledger))
+    head = ledger.recorder.max_notification_id()
+    assert runner.tracked_positions(engine) == {p.name: head for p in projectors}
+
+
+def test_rebuild_of_one_read_model_leaves_the_others_alone(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=13)
+    for _ in range(60):
+        history.step()
+    runner.catch_up(ledger, engine, all_projectors())
+    live = dump(engine)
+
+    runner.rebuild(ledger, engine, all_projectors(), ["journal_entries"])
+
+    assert dump(engine) == live
+    with pytest.raises(LedgerError, match="no read model 'nope'"):
+        runner.rebuild(ledger, engine, all_projectors(), ["nope"])
+
+
+class FailingJournal(JournalEntriesProjector):
+    """The journal projector, failing once it reaches `fail_at`, after applying earlier ones."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.fail_at = fail_at
+        self.applied: list[int] = []
+
+    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
+        if position == self.fail_at:
+            raise RuntimeError("disk on fire")
+        super().apply(connection, event, position)
+        self.applied.append(position)
+
+
+def test_a_failure_mid_batch_commits_nothing_and_the_next_catch_up_resumes(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=17)
+    for _ in range(80):
+        history.step()
+    balances_projector = all_projectors()[0]
+    runner.catch_up(ledger, engine, all_projectors(), batch_size=20)
+    for _ in range(80):
+        history.step()
+    start = runner.tracked_positions(engine)["journal_entries"]
+    positions = [p for p, _ in all_events(ledger) if p > start]
+    fail_at = positions[len(positions) // 2]
+    before = dump(engine)
+    failing = FailingJournal(fail_at)
+
+    with pytest.raises(runner.ProjectionFailed) as raised:
+        runner.catch_up(ledger, engine, [balances_projector, failing], batch_size=len(positions))
+
+    assert f"projector 'journal_entries' cannot apply the event at position {fail_at}" in str(
+        raised.value
+    )
+    assert "disk on fire" in str(raised.value)
+    assert failing.applied, "the failure came in the middle of the batch"
+    assert dump(engine) == before
+    assert runner.tracked_positions(engine)["journal_entries"] == start
+
+    resumed_count = runner.catch_up(ledger, engine, all_projectors(), batch_size=13)
+    live = dump(engine)
+    runner.rebuild(ledger, engine, all_projectors())
+
+    assert resumed_count == len(positions)
+    assert dump(engine) == live
+
+
+def test_a_money_event_for_an_unknown_fund_stops_the_projector(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=19)
+    history.donate()
+    runner.catch_up(ledger, engine, all_projectors())
+    with engine.begin() as connection:  # the read model loses its pots, behind its back
+        connection.execute(sa.text("DELETE FROM fund_balance_pots"))
+    before = runner.tracked_positions(engine)
+    while not history.accepted["RecordDonation"] >= 2:
+        history.donate()
+    position = ledger.recorder.max_notification_id()
+
+    with pytest.raises(runner.ProjectionFailed, match="projector 'fund_balances'") as raised:
+        runner.catch_up(ledger, engine, all_projectors())
+
+    assert "was opened before" in str(raised.value)
+    assert runner.tracked_positions(engine) == before
+    assert position is not None
+    assert position > before["fund_balances"]
+
+
+def test_read_model_tables_are_created_idempotently(engine: Engine) -> None:
+    create_read_model_tables(engine)
+    create_read_model_tables(engine)
+    assert runner.tracked_positions(engine) == {}
+
+
+def test_batch_size_is_bounded(ledger: FundLedger, engine: Engine) -> None:
+    for size in (0, runner.BATCH_SIZE_MAX + 1):
+        with pytest.raises(LedgerError, match="batch_size"):
+            runner.catch_up(ledger, engine, all_projectors(), batch_size=size)
+
+
+def test_concurrent_catch_ups_apply_each_event_once(ledger: FundLedger, engine: Engine) -> None:
+    history = new_history(ledger, seed=29)
+    for _ in range(120):
+        history.step()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(
+            pool.map(
+                lambda _: runner.catch_up(ledger, engine, all_projectors(), batch_size=5), range(4)
+            )
+        )
+    live = dump(engine)
+
+    runner.rebuild(ledger, engine, all_projectors())
+
+    assert sum(counts) == len(all_events(ledger)), counts
+    assert dump(engine) == live
