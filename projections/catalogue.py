@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 from ledger.errors import ConfigurationError
 from projections import runner
 from projections.database import engine_for
+from projections.donor_summaries import DonorSummariesProjector
 from projections.fund_balances import FundBalancesProjector
+from projections.grant_register import GrantRegisterProjector
 from projections.journal_entries import JournalEntriesProjector
 from projections.runner import Projector
 from projections.tables import projection_tracking
@@ -21,7 +23,12 @@ from projections.tables import projection_tracking
 
 def all_projectors() -> list[Projector]:
     """One projector of each read model, in the order they are applied."""
-    return [FundBalancesProjector(), JournalEntriesProjector()]
+    return [
+        FundBalancesProjector(),
+        JournalEntriesProjector(),
+        DonorSummariesProjector(),
+        GrantRegisterProjector(),
+    ]
 
 
 def create_read_model_tables(engine: Engine) -> None:
