@@ -69,16 +69,6 @@ def ledger_and_engine(database_url: str) -> Iterator[tuple[FundLedger, Engine]]:
         yield pair
 
 
-@pytest.fixture
-def ledger(ledger_and_engine: tuple[FundLedger, Engine]) -> FundLedger:
-    return ledger_and_engine[0]
-
-
-@pytest.fixture
-def engine(ledger_and_engine: tuple[FundLedger, Engine]) -> Engine:
-    return ledger_and_engine[1]
-
-
 # --- givens ----------------------------------------------------------------------------------
 
 

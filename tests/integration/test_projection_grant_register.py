@@ -53,16 +53,6 @@ def ledger_and_engine(database_url: str) -> Iterator[tuple[FundLedger, Engine]]:
         yield ledger, engine
 
 
-@pytest.fixture
-def ledger(ledger_and_engine: tuple[FundLedger, Engine]) -> FundLedger:
-    return ledger_and_engine[0]
-
-
-@pytest.fixture
-def engine(ledger_and_engine: tuple[FundLedger, Engine]) -> Engine:
-    return ledger_and_engine[1]
-
-
 def catch_up(ledger: FundLedger, engine: Engine, batch_size: int = 1_000) -> int:
     return runner.catch_up(ledger, engine, [GrantRegisterProjector()], batch_size=batch_size)
 

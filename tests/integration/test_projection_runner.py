@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -23,23 +22,7 @@ from ledger.service import FundLedger
 from projections import runner
 from projections.catalogue import all_projectors, create_read_model_tables
 from projections.journal_entries import JournalEntriesProjector
-from tests.integration.test_projections import all_events, dump, new_history, read_side
-
-
-@pytest.fixture
-def ledger_and_engine(database_url: str) -> Iterator[tuple[FundLedger, Engine]]:
-    with read_side(database_url) as pair:
-        yield pair
-
-
-@pytest.fixture
-def ledger(ledger_and_engine: tuple[FundLedger, Engine]) -> FundLedger:
-    return ledger_and_engine[0]
-
-
-@pytest.fixture
-def engine(ledger_and_engine: tuple[FundLedger, Engine]) -> Engine:
-    return ledger_and_engine[1]
+from tests.integration.test_projections import all_events, dump, new_history
 
 
 def test_live_projection_in_small_batches_equals_a_rebuild(
