@@ -25,6 +25,7 @@ from api.cli.session import Session, session_of
 from ledger.errors import NotFound, StorageError
 from ledger.money import format_yen
 from projections import runner
+from projections.as_of import balances_at
 from projections.catalogue import all_projectors, check_read_model_tables
 from projections.database import engine_for
 from projections.fund_balances import Balances, FundBalances, fund_balances
@@ -135,20 +136,35 @@ def rebuild(
 def balances(
     ctx: typer.Context,
     fund: Annotated[str | None, typer.Option("--fund", help="Only this fund's id.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Balances by effective date (YYYY-MM-DD), replayed."),
+    ] = None,
+    at_position: Annotated[
+        int | None,
+        typer.Option("--position", help="Balances as the ledger knew them at this log position."),
+    ] = None,
     as_json: options.JsonFlag = False,
 ) -> None:
-    """Fund balances per pot and per fund, from the read model after catching up."""
+    """Fund balances per pot and per fund: from the read model after catching up, or replayed
+    to a past date or log position without touching the read models."""
     session = session_of(ctx)
     fund_id = None if fund is None else options.aggregate_id(fund, "--fund")
     ledger = session.ledger()
-    with read_models(session) as engine:
-        runner.catch_up(ledger, engine, all_projectors())
-        found = fund_balances(engine, fund_id)
-        position = runner.tracked_positions(engine).get("fund_balances", 0)
+    as_of_day = options.optional_day(as_of, "--as-of")
+    if as_of_day is None and at_position is None:
+        with read_models(session) as engine:
+            runner.catch_up(ledger, engine, all_projectors())
+            found = fund_balances(engine, fund_id)
+            position = runner.tracked_positions(engine).get("fund_balances", 0)
+        header: dict[str, Any] = {"position": position}
+    else:
+        found = balances_at(ledger, as_of=as_of_day, position=at_position, fund_id=fund_id)
+        header = {"as_of": as_of_day} if as_of_day is not None else {"position": at_position}
     if fund_id is not None and not found:
         raise NotFound(f"no fund with id {fund_id}")
     if as_json:
-        typer.echo(to_json({"position": position, "funds": [_fund_json(f) for f in found]}))
+        typer.echo(to_json({**header, "funds": [_fund_json(f) for f in found]}))
         return
     for balance in found:
         typer.echo(_fund_line(balance))

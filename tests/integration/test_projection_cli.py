@@ -126,3 +126,20 @@ def test_project_polls_until_sigterm_and_finishes_cleanly(book: Book) -> None:
     applied = sum(int(line.split(": ")[1].split()[0]) for line in stdout.splitlines())
     assert applied == head
     assert json.loads(cli(book.url, "project", "--once", "--json").stdout)["applied_count"] == 0
+
+
+def test_balances_replayed_to_the_past_leave_the_read_models_untouched(book: Book) -> None:
+    now = cli_json(book.url, "balances", "--fund", book.fund_id)
+    engine = engine_for(book.url)
+    positions = runner.tracked_positions(engine)
+
+    before_anything = cli_json(book.url, "balances", "--as-of", "2000-01-01")
+    at_the_head = cli_json(book.url, "balances", "--position", str(now["position"]))
+
+    assert before_anything["funds"][0]["received_yen"] == 0
+    assert at_the_head["funds"] == now["funds"]
+    assert runner.tracked_positions(engine) == positions
+    engine.dispose()
+    both = cli(book.url, "balances", "--as-of", "2026-04-01", "--position", "1")
+    assert both.exit_code == 1
+    assert both.stderr.count("\n") == 1
