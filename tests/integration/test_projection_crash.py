@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from ledger import commands as c
 from ledger.service import FundLedger
@@ -19,6 +19,7 @@ from projections import runner
 from projections.catalogue import all_projectors, create_read_models
 from projections.database import engine_for
 from tests.e2e.test_cli import CONSOLE_SCRIPT
+from tests.integration.givens import donation, fund_and_donor
 from tests.integration.test_projections import dump
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -30,17 +31,11 @@ KILL_TIMEOUT_S = 60
 def _ledger_with_history(database_url: str) -> tuple[FundLedger, int]:
     """About five hundred events: donations in batches, then some refunds."""
     ledger = FundLedger(env=eventsourcing_env(database_url), clock=lambda: NOW)
-    fund_id = ledger.execute(
-        c.OpenFund("亀岡協働基金", "京都地域創造基金", 350), actor="t"
-    ).aggregate_id
-    donor = c.RegisterDonor("individual", "山田 太郎", "ヤマダ タロウ", "621-0806", "亀岡市")
-    donor_id = ledger.execute(donor, actor="t").aggregate_id
+    fund_id, donor_id = fund_and_donor(ledger)
     donation_ids = []
     for batch in range(BATCHES):
         donations = [
-            c.RecordDonation(
-                f"d{batch}-{n}", fund_id, donor_id, 1_000 + n, "cash", date(2026, 4, 1)
-            )
+            donation(f"d{batch}-{n}", fund_id, donor_id, 1_000 + n)
             for n in range(DONATIONS_PER_BATCH)
         ]
         donation_ids += [o.aggregate_id for o in ledger.execute_batch(donations, actor="t")]

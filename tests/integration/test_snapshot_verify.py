@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from ledger import commands as c
 from ledger.service import FUND_SNAPSHOT_INTERVAL, FundLedger
 from ledger.snapshots import verify_snapshots
 from ledger.store import eventsourcing_env
+from tests.integration.givens import donation, fund_and_donor
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -24,14 +24,9 @@ NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 def _fund_with_a_snapshot(database_url: str) -> tuple[FundLedger, UUID]:
     """A fund whose events pass the snapshot interval once."""
     ledger = FundLedger(env=eventsourcing_env(database_url), clock=lambda: NOW)
-    fund_id = ledger.execute(
-        c.OpenFund("亀岡協働基金", "京都地域創造基金", 350), actor="t"
-    ).aggregate_id
-    donor = c.RegisterDonor("individual", "山田 太郎", "ヤマダ タロウ", "621-0806", "亀岡市")
-    donor_id = ledger.execute(donor, actor="t").aggregate_id
+    fund_id, donor_id = fund_and_donor(ledger)
     for n in range(FUND_SNAPSHOT_INTERVAL):  # each save posts one fund event
-        donation = c.RecordDonation(f"d{n}", fund_id, donor_id, 1_000 + n, "cash", date(2026, 4, 1))
-        ledger.execute(donation, actor="t")
+        ledger.execute(donation(f"d{n}", fund_id, donor_id, 1_000 + n), actor="t")
     return ledger, fund_id
 
 

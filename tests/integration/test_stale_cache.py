@@ -12,6 +12,7 @@ import pytest
 from ledger import commands as c
 from ledger.service import FundLedger
 from ledger.store import eventsourcing_env
+from tests.integration.givens import donation, fund_and_donor
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -27,14 +28,11 @@ def two_processes(database_url: str) -> Iterator[tuple[FundLedger, FundLedger]]:
 
 
 def _fund_and_donor(ledger: FundLedger) -> tuple[UUID, UUID]:
-    fund = ledger.execute(c.OpenFund("亀岡協働基金", "京都地域創造基金", 0), actor="a")
-    donor = c.RegisterDonor("individual", "山田 太郎", "ヤマダ タロウ", "621-0806", "亀岡市")
-    return fund.aggregate_id, ledger.execute(donor, actor="a").aggregate_id
+    return fund_and_donor(ledger, fee_rate_bp=0)
 
 
 def _donate(ledger: FundLedger, key: str, fund_id: UUID, donor_id: UUID, amount: int) -> UUID:
-    command = c.RecordDonation(key, fund_id, donor_id, amount, "cash", date(2026, 4, 1))
-    return ledger.execute(command, actor="a").aggregate_id
+    return ledger.execute(donation(key, fund_id, donor_id, amount), actor="a").aggregate_id
 
 
 def test_donation_after_another_process_corrected_the_donor_carries_the_new_name(
