@@ -159,8 +159,12 @@ Command = (
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did. `position` is the log position of its main event (None when it
-    recorded nothing, or when `replayed`: the key had been used before with the same content)."""
+    """What a command did.
+
+    `position` is the log position to wait for to see the command's effect: for a command
+    with an idempotency key, that of the key's claim, which is saved after everything else
+    the command wrote, and which a replay of the key reports again; otherwise that of its
+    main event. None when the command recorded nothing."""
 
     kind: str
     aggregate_id: UUID

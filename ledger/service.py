@@ -190,18 +190,26 @@ class _Attempt:
         self.look_up_keys = look_up_keys
         self.keys_seen: dict[str, tuple[str, int]] = {}  # key → (fingerprint, index)
         self.outcomes: list[Outcome] = []
-        self.main_events: list[tuple[UUID, int] | None] = []  # (aggregate id, version)
+        # Per command, the event whose position it reports: (aggregate id, version).
+        self.position_events: list[tuple[UUID, int] | None] = []
+        self.claimed_ids: set[UUID] = set()
 
     def run(self, command: Command) -> None:
         outcome, main_event = self._outcome(command)
+        key = command.idempotency_key
+        if key is not None and outcome.position is None:
+            # A keyed command reports its claim, which the unit of work saves last (a
+            # replay of the same key, here or later, reports the same position).
+            main_event = (claim_id(key), 1)
+            self.claimed_ids.add(main_event[0])
         self.outcomes.append(outcome)
-        self.main_events.append(main_event)
+        self.position_events.append(main_event)
 
     def commit(self) -> list[Outcome]:
-        positions = self.uow.commit()
+        positions = self.uow.commit(save_last=self.claimed_ids)
         return [
-            _with_position(outcome, positions.get(main) if main else None)
-            for outcome, main in zip(self.outcomes, self.main_events, strict=True)
+            _with_position(outcome, positions.get(event) if event else None)
+            for outcome, event in zip(self.outcomes, self.position_events, strict=True)
         ]
 
     def _outcome(self, command: Command) -> tuple[Outcome, tuple[UUID, int] | None]:
@@ -220,7 +228,8 @@ class _Attempt:
             first_use = self.uow.find(claim_id(key)) if self.look_up_keys else None
             if first_use is not None:
                 _check_same_request(key, first_use.request_fingerprint, fingerprint)  # type: ignore[attr-defined]
-                return _replayed(handlers.outcome_of_first_use(first_use)), None
+                position = self.uow.position_of(first_use.id, 1)
+                return _replayed(handlers.outcome_of_first_use(first_use), position), None
         context = handlers.Context(actor=self.actor, today=self.today, fingerprint=fingerprint)
         return handler(self.uow, command, context)
 
@@ -242,11 +251,14 @@ def _check_same_request(key: str, first: str, now: str) -> None:
         )
 
 
-def _replayed(outcome: Outcome) -> Outcome:
-    return Outcome(outcome.kind, outcome.aggregate_id, outcome.amounts_yen, None, replayed=True)
+def _replayed(outcome: Outcome, position: int | None = None) -> Outcome:
+    position = outcome.position if position is None else position
+    return Outcome(outcome.kind, outcome.aggregate_id, outcome.amounts_yen, position, True)
 
 
 def _with_position(outcome: Outcome, position: int | None) -> Outcome:
-    if outcome.replayed:
+    if outcome.position is not None:
         return outcome
-    return Outcome(outcome.kind, outcome.aggregate_id, outcome.amounts_yen, position)
+    return Outcome(
+        outcome.kind, outcome.aggregate_id, outcome.amounts_yen, position, outcome.replayed
+    )

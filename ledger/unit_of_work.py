@@ -19,6 +19,7 @@ brings every aggregate up to date from the store.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.errors import NotFound
 from ledger.fund import Fund, Movement, PotBalances
+from ledger.store.positions import event_position
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -84,20 +86,31 @@ class UnitOfWork:
         balances.apply(movement)
         self._movements.setdefault(fund.id, []).append(movement)
 
-    def commit(self) -> dict[tuple[UUID, int], int]:
-        """Post staged movements, save everything atomically; map (id, version) → log position."""
+    def commit(self, save_last: Collection[UUID] = ()) -> dict[tuple[UUID, int], int]:
+        """Post staged movements, save everything atomically; map (id, version) → log position.
+
+        Funds follow the donations and grants whose movements they mirror; the aggregates in
+        `save_last` (those that claim idempotency keys) come after everything else, so a
+        command's claim is the newest event of its write: a reader that has seen the claim's
+        position has seen the whole command.
+        """
         for fund_id, movements in self._movements.items():
             fund = self._aggregates[fund_id]
             assert isinstance(fund, Fund)
             fund.post_movements(movements)
         read_versions = [(a.id, a.version) for a in self._read.values()]
-        # Funds last: their movements mirror the donations' and grants' events.
-        in_log_order = sorted(self._aggregates.values(), key=lambda a: isinstance(a, Fund))
+        in_log_order = sorted(
+            self._aggregates.values(), key=lambda a: (a.id in save_last, isinstance(a, Fund))
+        )
         recordings = self._app.save(*in_log_order, read_versions=read_versions)
         return {
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
             for r in recordings
         }
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        """The log position of a stored event of an aggregate, or None."""
+        return event_position(self._app.recorder, aggregate_id, version)
 
     def _load(self, aggregate_id: UUID, *, copy: bool) -> Aggregate | None:
         repository = self._app.repository

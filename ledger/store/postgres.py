@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -93,6 +94,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "SELECT position, hash FROM {chain_table} "
             "WHERE position > %s ORDER BY position LIMIT %s"
         ).format(chain_table=chain_table)
+        self.select_position_statement = SQL(
+            "SELECT notification_id FROM {schema}.{table} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
 
     def create_table(self) -> None:
         """Create the schema first if it is missing, so `fund-ledger init` needs no DBA step.
@@ -163,3 +168,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_chain_statement, (after_position, limit), prepare=True)
             return [(int(row["position"]), str(row["hash"])) for row in curs.fetchall()]
+
+    def select_position(self, originator_id: UUID, version: int) -> int | None:
+        """The log position of one aggregate's event, or None if it is not stored."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_position_statement, (originator_id, version), prepare=True)
+            row = curs.fetchone()
+            return None if row is None else int(row["notification_id"])

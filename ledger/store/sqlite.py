@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -46,6 +47,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self.select_chain_statement = (
             f"SELECT position, hash FROM {CHAIN_TABLE_NAME} "
             "WHERE position > ? ORDER BY position LIMIT ?"
+        )
+        self.select_position_statement = (
+            f"SELECT rowid FROM {self.events_table_name} "
+            "WHERE originator_id = ? AND originator_version = ?"
         )
 
     def construct_create_table_statements(self) -> list[str]:
@@ -89,3 +94,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_chain_statement, (after_position, limit))
             return [(int(row[0]), str(row[1])) for row in c.fetchall()]
+
+    def select_position(self, originator_id: UUID, version: int) -> int | None:
+        """The log position of one aggregate's event, or None if it is not stored."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_position_statement, (originator_id.hex, version))
+            row = c.fetchone()
+            return None if row is None else int(row[0])

@@ -394,7 +394,14 @@ def check_acknowledged_exactly_once(log: Log, scenario: Scenario, logs: list[Wri
     for command, outcome in acknowledged(logs):
         expected_type, target = EXPECTED_EVENTS[type(command)]
         assert outcome.position is not None, "a new event has a position"
-        event = at[outcome.position]
+        key_event = at[outcome.position]
+        assert key_event.originator_id == claim_id(command.idempotency_key), "claims come last"
+        assert key_event.originator_version == 1
+        # The command's money event: its target's newest event up to the claim, which the
+        # same write saved after it.
+        position, event = max(
+            (p, e) for p, e in log if p <= outcome.position and e.originator_id == target(command)
+        )
         assert isinstance(event, expected_type), (command, event)
         assert event.originator_id == target(command) == outcome.aggregate_id
         assert event.amount_yen == command.amount_yen
@@ -403,7 +410,7 @@ def check_acknowledged_exactly_once(log: Log, scenario: Scenario, logs: list[Wri
         if key_id in claims:
             assert claims[key_id].idempotency_key == command.idempotency_key
             assert claims[key_id].outcome == outcome.to_json()
-        positions.append(outcome.position)
+        positions.append(position)
     recorded = [
         position
         for position, event in log

@@ -98,8 +98,20 @@ def test_retry_with_the_same_key_and_content_replays_the_outcome_and_records_not
         first.aggregate_id,
         first.amounts_yen,
     )
-    assert again.position is None
+    assert again.position == first.position
     assert ledger.events_since(before) == []
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_keyed_command_reports_the_position_of_the_newest_event_it_wrote(
+    ledger: Ledger, world: World, kind: str
+) -> None:
+    before = ledger.position()
+
+    outcome = ledger.run(KINDS[kind](world, "where-am-i", 0))
+
+    assert outcome.position is not None
+    assert outcome.position == ledger.position() > before
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
