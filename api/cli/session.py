@@ -15,6 +15,7 @@ import psycopg.errors
 import typer
 from eventsourcing.persistence import PersistenceError
 
+from api.tokens import create_token_table
 from ledger.commands import Command, Outcome
 from ledger.errors import ConfigurationError, NotFound
 from ledger.service import FundLedger
@@ -26,6 +27,7 @@ from ledger.store import (
     eventsourcing_env,
 )
 from projections.catalogue import create_read_models
+from projections.database import engine_for
 
 A = TypeVar("A")
 _NO_AGGREGATE_ID = UUID(int=0)
@@ -61,6 +63,11 @@ class Session:
         assert self._ledger is None, "init opens the ledger once"
         create_tables(self.settings.database_url)
         create_read_models(self.settings.database_url)
+        engine = engine_for(self.settings.database_url)
+        try:
+            create_token_table(engine)
+        finally:
+            engine.dispose()
         return self.ledger()
 
     def execute(self, command: Command) -> Outcome:

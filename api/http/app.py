@@ -1,0 +1,122 @@
+"""The FastAPI application: routers, problem handlers, OpenAPI, and the process's services.
+
+`create_app(settings)` opens nothing; the lifespan opens the ledger and the read models'
+engine (refusing, in one line, a database that `fund-ledger init` never prepared), starts
+the in-process projector unless configured off, and closes it all on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from api.cli.session import Session
+from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
+from api.http.projection import InProcessProjection
+from api.http.routes import audit, donations, donors, funds, grants
+from api.http.services import Services
+from api.http.settings import ApiSettings
+from api.tokens import check_token_table
+from projections.catalogue import check_read_model_tables
+from projections.database import engine_for
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """
+The ledger of community funds held by 公益財団法人 京都地域創造基金: donations, refunds,
+grants and disbursements as an immutable, hash-chained event log.
+
+- **Auth**: `Authorization: Bearer <token>` (made by `fund-ledger token create`). `admin`
+  writes and reads, `auditor` reads everything, `donor` reads only its own record.
+- **Money** is integer yen (`amount_yen`); dates are ISO 8601 (`YYYY-MM-DD`).
+- **Idempotency**: money writes need an `Idempotency-Key` header; a retry with the same key
+  and body answers as the first time (header `Idempotent-Replayed: true`) and records
+  nothing; the same key with another body is a 409 problem.
+- **Read your writes**: every write answers with its log `position`; pass it as
+  `min_position` to any read to wait (bounded) until the read models include it.
+- **Errors** are RFC 9457 problem documents (`application/problem+json`) whose `type`
+  (`urn:fund-ledger:problem:…`) is stable.
+"""
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_PREFIX + "insufficient-funds"])
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    chosen = settings or ApiSettings()
+    app = FastAPI(
+        title="fund-ledger",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=_lifespan(chosen),
+    )
+    install_problem_handlers(app)
+    for module in (funds, donors, donations, grants, audit):
+        app.include_router(module.router)
+    app.add_api_route("/health", _health, methods=["GET"], tags=["service"])
+    app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
+    return app
+
+
+def _health() -> dict[str, str]:
+    """Liveness for load balancers and compose health checks (no token needed)."""
+    return {"status": "ok"}
+
+
+def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        session = Session(settings)
+        # The projector reads the log through a ledger of its own: sharing the requests'
+        # connection pool, it could wait for a connection while holding SQLite's write lock,
+        # which the requests holding those connections wait for.
+        projection_session = Session(settings)
+        engine = engine_for(settings.database_url)
+        projection = None
+        try:
+            ledger = session.ledger()
+            check_read_model_tables(engine, session.database)
+            check_token_table(engine, session.database)
+            if settings.project_in_process:
+                projection = InProcessProjection(
+                    projection_session.ledger(), engine, poll_interval_s=settings.projection_poll_s
+                )
+                projection.start()
+            app.state.services = Services(settings, ledger, engine, projection)
+            yield
+        finally:
+            if projection is not None:
+                projection.stop()
+            engine.dispose()
+            projection_session.close()
+            session.close()
+
+    return lifespan
+
+
+def _openapi_with_problem(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi

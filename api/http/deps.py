@@ -1,0 +1,119 @@
+"""The routes' dependencies, as `Annotated` aliases: who is asking, may they, and the headers
+and query parameters that every write or read shares.
+
+Access, by role (see `api.tokens`):
+- `Admin`: admin tokens only (every write);
+- `Reader`: admin and auditor tokens (every read of the ledger);
+- `donor_reader(donor_id)`: admin, auditor, or the donor's own token. Another donor's id
+  answers 404, exactly as an unknown id, so that a donor cannot probe who else gave.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.http.problems import FORBIDDEN, IDEMPOTENCY_KEY_REQUIRED, UNAUTHENTICATED, ProblemError
+from api.http.services import Services
+from api.tokens import Principal, Role, authenticate
+from ledger.errors import NotFound
+from ledger.values import IDEMPOTENCY_KEY_LENGTH_MAX
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token made by `fund-ledger token create` (roles: admin, auditor, donor).",
+)
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    challenge = {"WWW-Authenticate": 'Bearer realm="fund-ledger"'}
+    if credentials is None:
+        raise ProblemError(UNAUTHENTICATED, "send Authorization: Bearer <token>", challenge)
+    principal = authenticate(services.engine, credentials.credentials)
+    if principal is None:
+        raise ProblemError(UNAUTHENTICATED, "the token is unknown or revoked", challenge)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def _admin(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise ProblemError(FORBIDDEN, f"a {principal.role.value} token cannot record changes")
+    return principal
+
+
+def _reader(principal: PrincipalDep) -> Principal:
+    if principal.role not in (Role.ADMIN, Role.AUDITOR):
+        raise ProblemError(FORBIDDEN, "a donor token reads only its own donor record")
+    return principal
+
+
+Admin = Annotated[Principal, Depends(_admin)]
+Reader = Annotated[Principal, Depends(_reader)]
+
+
+def check_donor_access(principal: Principal, donor_id: UUID) -> None:
+    """Admins and auditors read any donor; a donor only itself (others look nonexistent)."""
+    if principal.role is Role.DONOR and principal.donor_id != donor_id:
+        raise NotFound(f"no donor with id {donor_id}")
+
+
+def _required_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=IDEMPOTENCY_KEY_LENGTH_MAX,
+            description="Unique per intended change: a retry with the same key and body"
+            " records nothing and answers as the first time.",
+        ),
+    ] = None,
+) -> str:
+    if idempotency_key is None:
+        raise ProblemError(IDEMPOTENCY_KEY_REQUIRED, "money requests need an Idempotency-Key")
+    return idempotency_key
+
+
+IdempotencyKey = Annotated[str, Depends(_required_key)]
+OptionalIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=IDEMPOTENCY_KEY_LENGTH_MAX,
+        description="Optional: a retry with the same key and body records nothing.",
+    ),
+]
+
+
+def _caught_up(
+    services: ServicesDep,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**63 - 1,
+            description="Wait (bounded) until the read models include this log position,"
+            " e.g. the `position` a write answered.",
+        ),
+    ] = None,
+) -> None:
+    services.wait_for(min_position)
+
+
+CaughtUp = Depends(_caught_up)

@@ -1,0 +1,78 @@
+"""What the routes share for the life of the process: the ledger, the read models' engine,
+the in-process projector, and the two things every route does — run a command as its
+principal, and wait for the read models to reach a position."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from fastapi import Response
+from sqlalchemy.engine import Engine
+
+from api.http.problems import READ_MODEL_BEHIND, READ_MODELS_STOPPED, ProblemError
+from api.http.settings import ApiSettings
+from api.tokens import Principal
+from ledger.commands import Command, Outcome
+from ledger.errors import NotFound
+from ledger.service import FundLedger
+from projections import runner
+from projections.catalogue import all_projectors
+
+A = TypeVar("A")
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+POSITION_HEADER = "Ledger-Position"
+_WAIT_POLL_S = 0.01
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    ledger: FundLedger
+    engine: Engine
+    projection: Any | None = None  # the in-process projection worker, if any
+
+    def execute(self, command: Command, principal: Principal, response: Response) -> Outcome:
+        """Run `command` with the principal's name as the actor; mark a replay in `response`."""
+        outcome = self.ledger.execute(command, actor=principal.name)
+        if outcome.replayed:
+            response.headers[REPLAYED_HEADER] = "true"
+        if outcome.position is not None:
+            response.headers[POSITION_HEADER] = str(outcome.position)
+        if self.projection is not None:
+            self.projection.wake()
+        return outcome
+
+    def load(self, cls: type[A], aggregate_id: UUID, name: str) -> A:
+        found = self.ledger.get(aggregate_id)
+        if not isinstance(found, cls):
+            raise NotFound(f"no {name} with id {aggregate_id}")
+        return found
+
+    def wait_for(self, position: int | None) -> None:
+        """Return once every read model has applied the event at `position`; a 503 problem
+        if they have not within the configured wait."""
+        if position is None or position <= 0:
+            return
+        deadline = time.monotonic() + self.settings.read_wait_s
+        names = [projector.name for projector in all_projectors()]
+        while True:
+            failure = getattr(self.projection, "failure", None)
+            if failure is not None:
+                raise ProblemError(
+                    READ_MODELS_STOPPED, "the read models stopped at an event they cannot apply"
+                )
+            positions = runner.tracked_positions(self.engine)
+            if all(positions.get(name, 0) >= position for name in names):
+                return
+            if time.monotonic() >= deadline:
+                raise ProblemError(
+                    READ_MODEL_BEHIND,
+                    f"the read models have not reached position {position} within"
+                    f" {self.settings.read_wait_s:g} s; retry later",
+                    headers={"Retry-After": "1"},
+                )
+            time.sleep(_WAIT_POLL_S)
