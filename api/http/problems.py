@@ -91,7 +91,9 @@ READ_MODELS_STOPPED = ProblemKind(
     503, "read-models-stopped", "The read models stopped; an operator must look at the log"
 )
 INTERNAL = ProblemKind(500, "internal-error", "Internal error")
+POSITION_BEYOND_HEAD = ProblemKind(422, "position-beyond-head", "No write has that position yet")
 _HTTP_PROBLEMS = {
+    400: INVALID_REQUEST,  # FastAPI's answer to a body it cannot decode (not UTF-8)
     404: ProblemKind(404, "not-found", "Not found"),
     405: ProblemKind(405, "method-not-allowed", "Method not allowed"),
 }

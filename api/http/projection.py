@@ -41,11 +41,19 @@ class InProcessProjection:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                runner.catch_up(
-                    self._ledger, self._engine, projectors, should_stop=self._stop.is_set
-                )
+                if self._behind(projectors):
+                    runner.catch_up(
+                        self._ledger, self._engine, projectors, should_stop=self._stop.is_set
+                    )
             except Exception as error:  # a projector that cannot apply an event stops here
                 self.failure = error
                 _log.exception("the read models stopped; reads will wait and fail")
                 return
             self._wake.wait(self._poll_interval_s)
+
+    def _behind(self, projectors: list[runner.Projector]) -> bool:
+        """Whether the log holds events some projector has not applied: two cheap reads, so
+        that an idle poll never takes SQLite's write lock, as a catch-up transaction does."""
+        head = self._ledger.recorder.max_notification_id() or 0
+        positions = runner.tracked_positions(self._engine)
+        return any(positions.get(p.name, 0) < head for p in projectors)

@@ -19,7 +19,8 @@ READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
         (401, "No valid bearer token"),
         (403, "The token's role may not do this"),
         (404, "Not found"),
-        (422, "Malformed request"),
+        (400, "Body not decodable"),
+        (422, "Malformed request, or min_position beyond the log"),
         (503, "Read models behind, or the database unavailable"),
     ]
 }
