@@ -130,14 +130,20 @@ class FundLedger(Application[UUID]):
         """Today in Japan, where the money moves."""
         return self._clock().astimezone(JST).date()
 
-    def execute(self, command: Command, *, actor: str) -> Outcome:
+    def execute(self, command: Command, *, actor: str, request_id: str | None = None) -> Outcome:
         try:
-            return self.execute_batch([command], actor=actor)[0]
+            return self.execute_batch([command], actor=actor, request_id=request_id)[0]
         except BatchRejected as rejected:
             raise rejected.cause from None
 
-    def execute_batch(self, commands: Sequence[Command], *, actor: str) -> list[Outcome]:
+    def execute_batch(
+        self, commands: Sequence[Command], *, actor: str, request_id: str | None = None
+    ) -> list[Outcome]:
+        """Run `commands` in one atomic write. `request_id` (the HTTP request's id, say) is
+        stored beside the events it wrote, so a log line can be tied to them."""
         actor = values.text(actor, "actor")
+        if request_id is not None:
+            request_id = values.request_id(request_id)
         if not commands:
             return []
         if len(commands) > BATCH_SIZE_MAX:
@@ -147,7 +153,7 @@ class FundLedger(Application[UUID]):
         for attempt in range(CONFLICT_ATTEMPTS_MAX):
             retrying = attempt > 0
             try:
-                return self._attempt(commands, actor, retrying=retrying)
+                return self._attempt(commands, actor, request_id, retrying=retrying)
             except BatchRejected:
                 # A retried request can break a rule only because its first run already
                 # happened (a full refund, a void): look the keys up before refusing.
@@ -162,8 +168,11 @@ class FundLedger(Application[UUID]):
             " other writers kept changing the same records"
         )
 
-    def _attempt(self, commands: Sequence[Command], actor: str, *, retrying: bool) -> list[Outcome]:
-        attempt = _Attempt(UnitOfWork(self, fresh=retrying), actor, self.today(), retrying)
+    def _attempt(
+        self, commands: Sequence[Command], actor: str, request_id: str | None, *, retrying: bool
+    ) -> list[Outcome]:
+        uow = UnitOfWork(self, fresh=retrying, request_id=request_id)
+        attempt = _Attempt(uow, actor, self.today(), retrying)
         for index, command in enumerate(commands):
             try:
                 attempt.run(command)

@@ -40,9 +40,12 @@ _NAMES = {"Fund": "fund", "Donor": "donor", "Donation": "donation", "Grant": "gr
 
 
 class UnitOfWork:
-    def __init__(self, app: Application[UUID], *, fresh: bool) -> None:
+    def __init__(
+        self, app: Application[UUID], *, fresh: bool, request_id: str | None = None
+    ) -> None:
         self._app = app
         self._fresh = fresh
+        self._request_id = request_id
         self._aggregates: dict[UUID, Aggregate] = {}  # to save
         self._read: dict[UUID, Aggregate] = {}  # only read: their versions guard the save
         self._balances: dict[UUID, PotBalances] = {}
@@ -102,7 +105,8 @@ class UnitOfWork:
         in_log_order = sorted(
             self._aggregates.values(), key=lambda a: (a.id in save_last, isinstance(a, Fund))
         )
-        recordings = self._app.save(*in_log_order, read_versions=read_versions)
+        metadata = {} if self._request_id is None else {"request_id": self._request_id}
+        recordings = self._app.save(*in_log_order, read_versions=read_versions, **metadata)
         return {
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
             for r in recordings

@@ -102,3 +102,13 @@ def idempotency_key(value: object, field: str = "idempotency_key") -> str:
     if len(value) > IDEMPOTENCY_KEY_LENGTH_MAX:
         raise InvalidInput(field, f"must be at most {IDEMPOTENCY_KEY_LENGTH_MAX} characters")
     return value
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def request_id(value: object) -> str:
+    """An id of the request that caused a write: 1–64 letters, digits and `._:-`."""
+    if not isinstance(value, str) or not _REQUEST_ID.match(value):
+        raise InvalidInput("request_id", "must be 1 to 64 letters, digits, '.', '_', ':' or '-'")
+    return value

@@ -16,9 +16,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from api.cli.session import Session
+from api.http.observability import Metrics, configure_logging, install_observability
 from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
 from api.http.projection import InProcessProjection
-from api.http.routes import audit, donations, donors, funds, grants
+from api.http.routes import audit, donations, donors, funds, grants, service
 from api.http.services import Services
 from api.http.settings import ApiSettings
 from api.tokens import check_token_table
@@ -62,16 +63,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=_lifespan(chosen),
     )
     install_problem_handlers(app)
-    for module in (funds, donors, donations, grants, audit):
+    for module in (funds, donors, donations, grants, audit, service):
         app.include_router(module.router)
-    app.add_api_route("/health", _health, methods=["GET"], tags=["service"])
+    app.state.metrics = Metrics(gauges=lambda: app.state.services.lag())
+    install_observability(app, app.state.metrics)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
     return app
 
 
-def _health() -> dict[str, str]:
-    """Liveness for load balancers and compose health checks (no token needed)."""
-    return {"status": "ok"}
+def create_app_from_environment() -> FastAPI:
+    """The factory each uvicorn worker calls (`fund-ledger serve --workers N`)."""
+    settings = ApiSettings()
+    settings.check_production()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:

@@ -90,6 +90,7 @@ READ_MODEL_BEHIND = ProblemKind(
 READ_MODELS_STOPPED = ProblemKind(
     503, "read-models-stopped", "The read models stopped; an operator must look at the log"
 )
+NOT_READY = ProblemKind(503, "not-ready", "The service is not ready to serve")
 INTERNAL = ProblemKind(500, "internal-error", "Internal error")
 POSITION_BEYOND_HEAD = ProblemKind(422, "position-beyond-head", "No write has that position yet")
 _HTTP_PROBLEMS = {

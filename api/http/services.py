@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import Response
 from sqlalchemy.engine import Engine
 
+from api.http.observability import request_id_var
 from api.http.problems import (
     POSITION_BEYOND_HEAD,
     READ_MODEL_BEHIND,
@@ -51,7 +52,9 @@ class Services:
         conflict and retry; a later group commit would batch the queued commands instead.
         """
         with self._write_lock:
-            outcome = self.ledger.execute(command, actor=principal.name)
+            outcome = self.ledger.execute(
+                command, actor=principal.name, request_id=request_id_var.get()
+            )
         if outcome.replayed:
             response.headers[REPLAYED_HEADER] = "true"
         if outcome.position is not None:
@@ -65,6 +68,13 @@ class Services:
         if not isinstance(found, cls):
             raise NotFound(f"no {name} with id {aggregate_id}")
         return found
+
+    def lag(self) -> dict[str, int]:
+        """The log's head position and how many events the slowest read model is behind."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        positions = runner.tracked_positions(self.engine)
+        slowest = min((positions.get(p.name, 0) for p in all_projectors()), default=head)
+        return {"head_position": head, "lag_events": max(head - slowest, 0)}
 
     def wait_for(self, position: int | None) -> None:
         """Return once every read model has applied the event at `position`; a 503 problem

@@ -25,6 +25,9 @@ from eventsourcing.persistence import Notification, StoredEvent
 
 GENESIS_HASH = "0" * 64
 CHAIN_TABLE_NAME = "event_chain"
+# The request that wrote each event (HTTP request id), beside the chain: metadata that ties a
+# log line to its events. Not hashed: it says where a write came from, not what it recorded.
+REQUESTS_TABLE_NAME = "event_requests"
 EVENTS_TABLE_NAME = "stored_events"
 
 

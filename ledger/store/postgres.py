@@ -30,6 +30,7 @@ from ledger.store.chain import (
     CHAIN_TABLE_NAME,
     EVENTS_TABLE_NAME,
     GENESIS_HASH,
+    REQUESTS_TABLE_NAME,
     check_chainable,
     link_new_events,
 )
@@ -62,6 +63,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "position bigint PRIMARY KEY, hash text NOT NULL)"
             ).format(chain_table=chain_table)
         )
+        requests_table = SQL("{schema}.{table}").format(
+            schema=Identifier(datastore.schema), table=Identifier(REQUESTS_TABLE_NAME)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {requests_table} ("
+                "position bigint PRIMARY KEY, request_id text NOT NULL)"
+            ).format(requests_table=requests_table)
+        )
+        self.insert_requests_statement = SQL(
+            "INSERT INTO {requests_table} (position, request_id) "
+            "SELECT position, %s FROM unnest(%s::bigint[]) AS position"
+        ).format(requests_table=requests_table)
+        self.select_requests_statement = SQL(
+            "SELECT position, request_id FROM {requests_table} "
+            "WHERE position > %s AND position <= %s"
+        ).format(requests_table=requests_table)
         self.select_chain_head_statement = SQL(
             "SELECT position, hash FROM {chain_table} ORDER BY position DESC LIMIT 1"
         ).format(chain_table=chain_table)
@@ -154,6 +172,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ([position for position, _ in rows], [hash_ for _, hash_ in rows]),
             prepare=True,
         )
+        request_id = kwargs.get("request_id")
+        if request_id is not None:
+            curs.execute(self.insert_requests_statement, (request_id, positions), prepare=True)
         return positions
 
     def select_chain_head(self) -> tuple[int, str] | None:
@@ -175,3 +196,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(self.select_position_statement, (originator_id, version), prepare=True)
             row = curs.fetchone()
             return None if row is None else int(row["notification_id"])
+
+    def select_request_ids(self, after_position: int, last_position: int) -> dict[int, str]:
+        """The request id of each event in (after_position, last_position] that has one."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_requests_statement, (after_position, last_position), prepare=True
+            )
+            return {int(row["position"]): str(row["request_id"]) for row in curs.fetchall()}

@@ -24,6 +24,7 @@ from ledger.store.chain import (
     CHAIN_TABLE_NAME,
     EVENTS_TABLE_NAME,
     GENESIS_HASH,
+    REQUESTS_TABLE_NAME,
     link_new_events,
 )
 
@@ -48,6 +49,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"SELECT position, hash FROM {CHAIN_TABLE_NAME} "
             "WHERE position > ? ORDER BY position LIMIT ?"
         )
+        self.insert_requests_statement = f"INSERT INTO {REQUESTS_TABLE_NAME} VALUES (?, ?)"
+        self.select_requests_statement = (
+            f"SELECT position, request_id FROM {REQUESTS_TABLE_NAME} "
+            "WHERE position > ? AND position <= ?"
+        )
         self.select_position_statement = (
             f"SELECT rowid FROM {self.events_table_name} "
             "WHERE originator_id = ? AND originator_version = ?"
@@ -60,6 +66,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE_NAME} ("
             "position INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {REQUESTS_TABLE_NAME} ("
+            "position INTEGER PRIMARY KEY, request_id TEXT NOT NULL)"
         )
         return statements
 
@@ -80,6 +90,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.executemany(
             self.insert_chain_statement, link_new_events(head_hash, positions, stored_events)
         )
+        request_id = kwargs.get("request_id")
+        if request_id is not None:
+            c.executemany(self.insert_requests_statement, [(p, request_id) for p in positions])
         return positions
 
     def select_chain_head(self) -> tuple[int, str] | None:
@@ -101,3 +114,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_position_statement, (originator_id.hex, version))
             row = c.fetchone()
             return None if row is None else int(row[0])
+
+    def select_request_ids(self, after_position: int, last_position: int) -> dict[int, str]:
+        """The request id of each event in (after_position, last_position] that has one."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_requests_statement, (after_position, last_position))
+            return {int(row[0]): str(row[1]) for row in c.fetchall()}

@@ -22,7 +22,8 @@ class Access(Enum):
 
 
 ACCESS: dict[tuple[str, str], Access] = {
-    ("GET", "/health"): Access.PUBLIC,
+    ("GET", "/healthz"): Access.PUBLIC,
+    ("GET", "/readyz"): Access.PUBLIC,
     ("POST", "/v1/funds"): Access.ADMIN,
     ("GET", "/v1/funds"): Access.READERS,
     ("GET", "/v1/funds/{fund_id}"): Access.READERS,

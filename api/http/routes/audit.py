@@ -68,12 +68,18 @@ def events(
     after: Annotated[int, Query(ge=0, le=POSITION_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=EVENTS_PAGE_SIZE_MAX)] = 100,
 ) -> Page:
-    """The event log in order after a position, each event with its chain hash."""
+    """The event log in order after a position, each event with its chain hash and the id of
+    the HTTP request that wrote it (`X-Request-Id`; null for writes from the CLI)."""
     recorder = _recorder(services.ledger.recorder)
     notifications = recorder.select_notifications(after, limit, inclusive_of_start=False)
     hashes = dict(recorder.select_chain_rows(after, limit)) if notifications else {}
+    last = notifications[-1].id if notifications else after
+    request_ids = recorder.select_request_ids(after, last) if notifications else {}
     items = [
-        event_json(n, services.ledger.mapper.to_domain_event(n), hashes.get(n.id))  # type: ignore[arg-type]
+        {
+            **event_json(n, services.ledger.mapper.to_domain_event(n), hashes.get(n.id)),  # type: ignore[arg-type]
+            "request_id": request_ids.get(n.id),
+        }
         for n in notifications
     ]
     full = len(items) == limit
