@@ -56,6 +56,9 @@ class UnitOfWork:
         found = self._aggregates.get(aggregate_id) or self._load(aggregate_id, copy=True)
         checked = _checked(cls, aggregate_id, found)
         self._aggregates[aggregate_id] = checked
+        # Read earlier in this unit, it is now saved at its next version, which guards the
+        # write as its read version did; keeping both would refuse our own new event.
+        self._read.pop(aggregate_id, None)
         return checked
 
     def read(self, cls: type[A], aggregate_id: UUID) -> A:
