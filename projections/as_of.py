@@ -24,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 from ledger.errors import InvalidInput
 from ledger.service import FundLedger
 from projections import runner
+from projections.batch import PositionedEvent
 from projections.fund_balances import FundBalances, FundBalancesProjector, fund_balances
 
 _PAGE_SIZE = 1_000
@@ -46,22 +47,22 @@ def balances_at(
         projector = FundBalancesProjector()
         runner.create_tables(engine, [projector])
         with engine.begin() as connection:
-            for event_position, event in _events(ledger, stop=position):
-                if as_of is None or _dated_on_or_before(event, as_of):
-                    projector.apply(connection, event, event_position)
+            for page in _pages(ledger, stop=position):
+                kept = [(e, at) for e, at in page if as_of is None or _dated_on_or_before(e, as_of)]
+                if kept:
+                    projector.apply_batch(connection, kept)
         return fund_balances(engine, fund_id)
     finally:
         engine.dispose()
 
 
-def _events(ledger: FundLedger, *, stop: int | None) -> Iterator[tuple[int, DomainEvent]]:
+def _pages(ledger: FundLedger, *, stop: int | None) -> Iterator[list[PositionedEvent]]:
     after = 0
     while True:
         page = ledger.recorder.select_notifications(
             after, _PAGE_SIZE, stop=stop, inclusive_of_start=False
         )
-        for notification in page:
-            yield notification.id, ledger.mapper.to_domain_event(notification)  # type: ignore[misc]
+        yield [(ledger.mapper.to_domain_event(n), n.id) for n in page]  # type: ignore[misc]
         if len(page) < _PAGE_SIZE:
             return
         after = page[-1].id

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from ledger.errors import ConfigurationError
 from projections import runner
 from projections.database import engine_for
-from projections.donor_summaries import DonorSummariesProjector
+from projections.donor_summaries_projector import DonorSummariesProjector
 from projections.fund_balances import FundBalancesProjector
 from projections.grant_register import GrantRegisterProjector
 from projections.journal_entries import JournalEntriesProjector

@@ -32,6 +32,7 @@ POSTGRES_CONNECT_TIMEOUT_S = 5
 POSTGRES_LOCK_TIMEOUT_S = 30
 POSTGRES_POOL_SIZE = 2  # one projector connection, one reader: the ledger has its own pool
 POSTGRES_MAX_OVERFLOW = 3
+SQLITE_CACHE_KIB = 64 * 1024  # per connection, for the read models' indexes
 WRITE_OPTION = "fund_ledger_write"
 WRITE_OPTIONS: dict[str, Any] = {WRITE_OPTION: True}
 
@@ -64,6 +65,12 @@ def _sqlite_engine(dbname: str) -> Engine:
     def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
         # Let `begin` below emit BEGIN itself (pysqlite's implicit BEGIN comes too late).
         dbapi_connection.isolation_level = None
+        # In WAL mode, NORMAL syncs at checkpoints instead of at every commit: a power cut
+        # can lose the last read-model commits, but each with its tracking position, so the
+        # projector applies those events again. The events' own connections keep FULL.
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        # A page of journal rows touches pages all over its indexes: keep them in memory.
+        dbapi_connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:

@@ -25,7 +25,7 @@ figures change when a donation of that year is refunded later. (The fund stateme
 Refunds and voids do not carry the donor, so the projector keeps each donation's donor, fund,
 effective date and amount in its own table, keyed by the donation id. A refund or void of a
 donation it has never seen, a donation of an unknown donor, or a correction of an unknown
-donor stops the projector.
+donor stops the projector. The projector is `projections.donor_summaries_projector`.
 
 The donor's current name, kana, kind and publish_name come from `Donor.Registered` and
 `Donor.DetailsCorrected`.
@@ -33,19 +33,16 @@ The donor's current name, kana, kind and publish_name come from `Donor.Registere
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.domain import DomainEvent
 from sqlalchemy.engine import Engine
 
-from ledger.donation import Donation
-from ledger.donor import Donor
 from ledger.errors import InvalidInput
+from projections.indexes import PROJECTOR_READS
 from projections.tables import metadata
 
 NAME = "donor_summaries"
@@ -97,7 +94,13 @@ donor_summary_donations = sa.Table(
     sa.Column("effective_on", sa.Date, nullable=False),
     sa.Column("amount_yen", sa.BigInteger, nullable=False),
     sa.Column("voided", sa.Boolean, nullable=False),
-    sa.Index("donor_summary_donations_by_donor", "donor_id", "fund_id", "effective_on"),
+    sa.Index(
+        "donor_summary_donations_by_donor",
+        "donor_id",
+        "fund_id",
+        "effective_on",
+        info={PROJECTOR_READS: True},  # a void's new first and last dates
+    ),
 )
 donor_summary_periods = sa.Table(
     "donor_summary_periods",
@@ -111,18 +114,6 @@ donor_summary_periods = sa.Table(
     sa.Column("last_donated_on", sa.Date, nullable=True),
     sa.Index("donor_summary_periods_by_fund", "fund_id", "basis", "year"),
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Donation:
-    """What the projector remembers of a donation for its refunds and voids."""
-
-    donation_id: UUID
-    donor_id: UUID
-    fund_id: UUID
-    effective_on: date
-    amount_yen: int
-    voided: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,159 +156,6 @@ class PublishedDonor:
     kind: str
     name: str
     kana: str
-
-
-class DonorSummariesProjector:
-    name = NAME
-    tables: Sequence[sa.Table] = (
-        donor_summary_donors,
-        donor_summary_donations,
-        donor_summary_periods,
-    )
-
-    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
-        if isinstance(event, Donor.Registered):
-            row = {name: getattr(event, name) for name in ("kind", *DONOR_DETAILS)}
-            connection.execute(
-                donor_summary_donors.insert().values(donor_id=event.originator_id, **row)
-            )
-        elif isinstance(event, Donor.DetailsCorrected):
-            _correct_donor(connection, event.originator_id, event.changes)
-        elif isinstance(event, Donation.Recorded):
-            _record(connection, event)
-        elif isinstance(event, Donation.Refunded):
-            donation = _donation(connection, event.originator_id)
-            _add_to_periods(connection, donation, {"refunded_yen": event.amount_yen})
-        elif isinstance(event, Donation.Voided):
-            _void(connection, event)
-
-
-def _correct_donor(connection: sa.Connection, donor_id: UUID, changes: dict[str, object]) -> None:
-    kept = {name: value for name, value in changes.items() if name in DONOR_DETAILS}
-    c = donor_summary_donors.c
-    if kept:
-        updated = connection.execute(
-            donor_summary_donors.update().where(c.donor_id == donor_id).values(**kept)
-        )
-        found = updated.rowcount == 1
-    else:
-        found = connection.scalar(sa.select(c.donor_id).where(c.donor_id == donor_id)) is not None
-    if not found:
-        raise LookupError(f"no donor {donor_id} was registered before")
-
-
-def _record(connection: sa.Connection, event: Donation.Recorded) -> None:
-    c = donor_summary_donors.c
-    if connection.scalar(sa.select(c.donor_id).where(c.donor_id == event.donor_id)) is None:
-        raise LookupError(f"no donor {event.donor_id} was registered before")
-    donation = _Donation(
-        donation_id=event.originator_id,
-        donor_id=event.donor_id,
-        fund_id=event.fund_id,
-        effective_on=event.effective_on,
-        amount_yen=event.amount_yen,
-        voided=False,
-    )
-    connection.execute(donor_summary_donations.insert().values(**vars(donation)))
-    changes = {"gross_yen": event.amount_yen, "donations_recorded": 1}
-    _add_to_periods(connection, donation, changes, recorded=True)
-
-
-def _void(connection: sa.Connection, event: Donation.Voided) -> None:
-    donation = _donation(connection, event.originator_id)
-    if donation.voided:
-        raise ValueError(f"donation {donation.donation_id} was voided before")
-    d = donor_summary_donations.c
-    connection.execute(
-        donor_summary_donations.update()
-        .where(d.donation_id == donation.donation_id)
-        .values(voided=True)
-    )
-    _add_to_periods(connection, donation, {"voided_yen": event.amount_yen, "donations_voided": 1})
-    for basis in Basis:
-        _recompute_dates(connection, donation, basis)
-
-
-def _donation(connection: sa.Connection, donation_id: UUID) -> _Donation:
-    d = donor_summary_donations.c
-    row = connection.execute(
-        sa.select(donor_summary_donations).where(d.donation_id == donation_id)
-    ).one_or_none()
-    if row is None:
-        raise LookupError(f"no donation {donation_id} was recorded before")
-    return _Donation(**row._mapping)
-
-
-def _add_to_periods(
-    connection: sa.Connection,
-    donation: _Donation,
-    changes: dict[str, int],
-    *,
-    recorded: bool = False,
-) -> None:
-    """Add `changes` to the donation's calendar year and 年度; a recorded donation also moves
-    the first and last dates, and opens its periods where they are new."""
-    p = donor_summary_periods.c
-    day = donation.effective_on
-    for basis in Basis:
-        key = {
-            "donor_id": donation.donor_id,
-            "fund_id": donation.fund_id,
-            "basis": basis.value,
-            "year": basis.year_of(day),
-        }
-        values: dict[str, sa.ColumnElement[object]] = {
-            name: p[name] + change for name, change in changes.items()
-        }
-        if recorded:
-            values["first_donated_on"] = sa.func.coalesce(
-                sa.case((p.first_donated_on <= day, p.first_donated_on), else_=day), day
-            )
-            values["last_donated_on"] = sa.func.coalesce(
-                sa.case((p.last_donated_on >= day, p.last_donated_on), else_=day), day
-            )
-        updated = connection.execute(
-            donor_summary_periods.update()
-            .where(*(p[name] == value for name, value in key.items()))
-            .values(values)
-        )
-        if updated.rowcount == 1:
-            continue
-        if not recorded:
-            raise LookupError(f"no {basis.value} year {key['year']} of donor {donation.donor_id}")
-        totals = {name: changes.get(name, 0) for name in TOTAL_COLUMNS}
-        connection.execute(
-            donor_summary_periods.insert().values(
-                **key, **totals, first_donated_on=day, last_donated_on=day
-            )
-        )
-
-
-def _recompute_dates(connection: sa.Connection, donation: _Donation, basis: Basis) -> None:
-    """First and last dates of the period's donations not voided (None when there are none):
-    a void takes a date away, which a running minimum or maximum cannot undo."""
-    d = donor_summary_donations.c
-    year = basis.year_of(donation.effective_on)
-    first_day, last_day = basis.first_and_last_day(year)
-    first_and_last = connection.execute(
-        sa.select(sa.func.min(d.effective_on), sa.func.max(d.effective_on)).where(
-            d.donor_id == donation.donor_id,
-            d.fund_id == donation.fund_id,
-            d.effective_on.between(first_day, last_day),
-            d.voided.is_(False),
-        )
-    ).one()
-    p = donor_summary_periods.c
-    connection.execute(
-        donor_summary_periods.update()
-        .where(
-            p.donor_id == donation.donor_id,
-            p.fund_id == donation.fund_id,
-            p.basis == basis.value,
-            p.year == year,
-        )
-        .values(first_donated_on=first_and_last[0], last_donated_on=first_and_last[1])
-    )
 
 
 def donor_summary(engine: Engine, donor_id: UUID) -> DonorSummary | None:

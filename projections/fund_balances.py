@@ -1,7 +1,8 @@
 """Read model: fund balances, per pot (a designation, or `general`) and per fund.
 
-Running totals, moved by each event (an UPDATE adding the event's amounts), never recomputed
-from the whole log. Per pot and, with the same columns, per fund:
+Running totals, moved by each page of events (one UPDATE per pot and per fund adding the
+page's amounts, folded in memory), never recomputed from the whole log. Per pot and, with the
+same columns, per fund:
 
 | column                      | moved by                                                     |
 |-----------------------------|--------------------------------------------------------------|
@@ -33,12 +34,13 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.domain import DomainEvent
 from sqlalchemy.engine import Engine
 
 from ledger.fund import Fund
 from ledger.journal import UNRESTRICTED, JournalEntry, Side, journal_entry
 from ledger.values import GENERAL
+from projections import bulk
+from projections.batch import EventNotApplicable, PositionedEvent, chunks
 from projections.tables import metadata
 
 NAME = "fund_balances"
@@ -68,6 +70,8 @@ _AMOUNT_COLUMN = {
     "grant_return": "returned_yen",
 }
 _COUNT_COLUMN = {"donation": "donations_recorded", "void": "donations_voided"}
+_FUND_KEY = ("fund_id",)
+_POT_KEY = ("fund_id", "pot")
 
 
 def _total_columns() -> list[sa.Column[int]]:
@@ -163,43 +167,85 @@ class FundBalancesProjector:
     name = NAME
     tables: Sequence[sa.Table] = (fund_balance_funds, fund_balance_pots)
 
-    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
-        if isinstance(event, Fund.Opened):
-            zeros = dict.fromkeys(TOTAL_COLUMNS, 0)
-            fund_id = event.originator_id
-            connection.execute(
-                fund_balance_funds.insert().values(
-                    fund_id=fund_id, name=event.name, target_yen=event.target_yen, **zeros
-                )
+    def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
+        """Fold the page into new rows (funds and pots opened in it, with their totals) and
+        one delta per existing pot and fund, then write them in four statements at most."""
+        fold = _Fold()
+        moves: list[tuple[int, JournalEntry, int]] = []
+        for event, position in events:
+            if isinstance(event, Fund.Opened):
+                fold.open_fund(event)
+            elif isinstance(event, Fund.DesignationAdded):
+                fold.open_pot(event.originator_id, event.designation, event.name, position)
+            else:
+                entry = journal_entry(event)
+                if entry is not None:
+                    moves.append((position, entry, getattr(event, "amount_yen")))  # noqa: B009
+        fold.existing_pots = _existing_pots(connection, {e.fund_id for _, e, _ in moves})
+        for position, entry, amount_yen in moves:
+            fold.move(
+                position, entry.fund_id, entry.designation or GENERAL, _changes(entry, amount_yen)
             )
-            row = {"fund_id": fund_id, "pot": GENERAL, "name": GENERAL, **zeros}
-            connection.execute(fund_balance_pots.insert().values(**row))
-        elif isinstance(event, Fund.DesignationAdded):
-            zeros = dict.fromkeys(TOTAL_COLUMNS, 0)
-            row = {"fund_id": event.originator_id, "pot": event.designation, "name": event.name}
-            connection.execute(fund_balance_pots.insert().values(**row, **zeros))
-        else:
-            entry = journal_entry(event)
-            if entry is not None:
-                self._apply_entry(connection, entry, getattr(event, "amount_yen"))  # noqa: B009
+        fold.write(connection)
 
-    def _apply_entry(self, connection: sa.Connection, entry: JournalEntry, amount_yen: int) -> None:
-        changes = _changes(entry, amount_yen)
-        pot = entry.designation or GENERAL
-        pots = fund_balance_pots.c
-        updated = connection.execute(
-            fund_balance_pots.update()
-            .where(pots.fund_id == entry.fund_id, pots.pot == pot)
-            .values({pots[name]: pots[name] + change for name, change in changes.items()})
-        )
-        if updated.rowcount != 1:
-            raise LookupError(f"no pot {pot!r} of fund {entry.fund_id} was opened before")
-        funds = fund_balance_funds.c
-        connection.execute(
-            fund_balance_funds.update()
-            .where(funds.fund_id == entry.fund_id)
-            .values({funds[name]: funds[name] + change for name, change in changes.items()})
-        )
+
+class _Fold:
+    """A page of balance changes: rows to insert, and deltas to add to existing rows."""
+
+    def __init__(self) -> None:
+        self.new_funds: dict[UUID, dict[str, Any]] = {}
+        self.new_pots: dict[tuple[UUID, str], dict[str, Any]] = {}
+        self.opened_at: dict[tuple[UUID, str], int] = {}  # position of a new pot's opening
+        self.existing_pots: set[tuple[UUID, str]] = set()
+        self.fund_deltas: dict[UUID, dict[str, int]] = {}
+        self.pot_deltas: dict[tuple[UUID, str], dict[str, int]] = {}
+
+    def open_fund(self, event: Fund.Opened) -> None:
+        fund_id = event.originator_id
+        zeros = dict.fromkeys(TOTAL_COLUMNS, 0)
+        row = {"fund_id": fund_id, "name": event.name, "target_yen": event.target_yen, **zeros}
+        self.new_funds[fund_id] = row
+        self.open_pot(fund_id, GENERAL, GENERAL, 0)
+
+    def open_pot(self, fund_id: UUID, pot: str, name: str, position: int) -> None:
+        zeros = dict.fromkeys(TOTAL_COLUMNS, 0)
+        self.new_pots[(fund_id, pot)] = {"fund_id": fund_id, "pot": pot, "name": name, **zeros}
+        self.opened_at[(fund_id, pot)] = position
+
+    def move(self, position: int, fund_id: UUID, pot: str, changes: dict[str, int]) -> None:
+        """Add one event's changes to its pot and fund; the pot must be opened before it."""
+        key = (fund_id, pot)
+        if key in self.new_pots and self.opened_at[key] < position:
+            pot_totals = self.new_pots[key]
+        elif key in self.existing_pots:
+            pot_totals = self.pot_deltas.setdefault(key, dict.fromkeys(TOTAL_COLUMNS, 0))
+        else:
+            raise EventNotApplicable(
+                position, f"no pot {pot!r} of fund {fund_id} was opened before"
+            )
+        fund_totals = self.new_funds.get(fund_id)
+        if fund_totals is None:
+            fund_totals = self.fund_deltas.setdefault(fund_id, dict.fromkeys(TOTAL_COLUMNS, 0))
+        for name, change in changes.items():
+            pot_totals[name] += change
+            fund_totals[name] += change
+
+    def write(self, connection: sa.Connection) -> None:
+        bulk.insert(connection, fund_balance_funds, list(self.new_funds.values()))
+        bulk.insert(connection, fund_balance_pots, list(self.new_pots.values()))
+        pot_rows = [{"fund_id": f, "pot": p, **d} for (f, p), d in self.pot_deltas.items()]
+        bulk.update(connection, fund_balance_pots, pot_rows, keys=_POT_KEY, added=TOTAL_COLUMNS)
+        fund_rows = [{"fund_id": f, **d} for f, d in self.fund_deltas.items()]
+        bulk.update(connection, fund_balance_funds, fund_rows, keys=_FUND_KEY, added=TOTAL_COLUMNS)
+
+
+def _existing_pots(connection: sa.Connection, fund_ids: set[UUID]) -> set[tuple[UUID, str]]:
+    pots = fund_balance_pots.c
+    found: set[tuple[UUID, str]] = set()
+    for some in chunks(sorted(fund_ids)):
+        query = sa.select(pots.fund_id, pots.pot).where(pots.fund_id.in_(some))
+        found.update((row.fund_id, row.pot) for row in connection.execute(query))
+    return found
 
 
 def _changes(entry: JournalEntry, amount_yen: int) -> dict[str, int]:

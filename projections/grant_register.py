@@ -1,7 +1,8 @@
 """Read model: the grant register (助成台帳), one row per grant.
 
 Inserted by the award; each disbursement, reduction, cancellation or return then moves the
-grant's running totals with one UPDATE (never recomputed from the whole log):
+grant's running totals (never recomputed from the whole log). A page of events is folded in
+memory: one INSERT of the grants it awards, one UPDATE per grant it changes (executemany):
 
 | column                 | set or moved by                                                  |
 |------------------------|------------------------------------------------------------------|
@@ -30,14 +31,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.domain import DomainEvent
 from sqlalchemy.engine import Engine
 
 from ledger.errors import InvalidInput
 from ledger.grant import Grant
+from projections import bulk
+from projections.batch import EventNotApplicable, PositionedEvent, chunks
 from projections.tables import metadata
 
 NAME = "grant_register"
@@ -98,26 +101,61 @@ class GrantEntry:
         return self.returned_yen > 0
 
 
+_MONEY_EVENTS = (Grant.Disbursed, Grant.Reduced, Grant.Cancelled, Grant.Returned)
+_KEY = ("grant_id",)
+_CHANGING_COLUMNS = (
+    "disbursed_yen",
+    "reduced_yen",
+    "returned_yen",
+    "unpaid_yen",
+    "cancelled",
+    "status",
+    "last_paid_on",
+    "last_changed_position",
+)
+
+
 class GrantRegisterProjector:
     name = NAME
     tables: Sequence[sa.Table] = (grant_register_entries,)
 
-    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
-        if isinstance(event, Grant.Awarded):
-            connection.execute(
-                grant_register_entries.insert().values(**_awarded_row(event, position))
-            )
-        elif isinstance(event, Grant.Disbursed | Grant.Reduced | Grant.Cancelled | Grant.Returned):
-            updated = connection.execute(
-                grant_register_entries.update()
-                .where(grant_register_entries.c.grant_id == event.originator_id)
-                .values(_changes(event, position))
-            )
-            if updated.rowcount != 1:
-                raise LookupError(f"no grant {event.originator_id} was awarded before")
+    def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
+        """Fold the page into whole rows, in log order: rows awarded in it are inserted as
+        they end up; rows it changes are read once and written back once."""
+        awarded: dict[UUID, dict[str, Any]] = {}
+        changed = _rows(connection, _changed_grant_ids(events))
+        for event, position in events:
+            if isinstance(event, Grant.Awarded):
+                awarded[event.originator_id] = _awarded_row(event, position)
+            elif isinstance(event, _MONEY_EVENTS):
+                row = awarded.get(event.originator_id) or changed.get(event.originator_id)
+                if row is None:
+                    raise EventNotApplicable(
+                        position, f"no grant {event.originator_id} was awarded before"
+                    )
+                _apply_money_event(row, event, position)
+        bulk.insert(connection, grant_register_entries, list(awarded.values()))
+        # Every row read is changed by at least one event of the page.
+        rows = list(changed.values())
+        bulk.update(connection, grant_register_entries, rows, keys=_KEY, values=_CHANGING_COLUMNS)
 
 
-def _awarded_row(event: Grant.Awarded, position: int) -> dict[str, object]:
+def _changed_grant_ids(events: Sequence[PositionedEvent]) -> list[UUID]:
+    awarded = {e.originator_id for e, _ in events if isinstance(e, Grant.Awarded)}
+    changed = {e.originator_id for e, _ in events if isinstance(e, _MONEY_EVENTS)}
+    return sorted(changed - awarded)
+
+
+def _rows(connection: sa.Connection, grant_ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+    c = grant_register_entries.c
+    found: dict[UUID, dict[str, Any]] = {}
+    for some in chunks(grant_ids):
+        query = sa.select(grant_register_entries).where(c.grant_id.in_(some))
+        found.update((row["grant_id"], dict(row)) for row in connection.execute(query).mappings())
+    return found
+
+
+def _awarded_row(event: Grant.Awarded, position: int) -> dict[str, Any]:
     return {
         "grant_id": event.originator_id,
         "fund_id": event.fund_id,
@@ -138,47 +176,37 @@ def _awarded_row(event: Grant.Awarded, position: int) -> dict[str, object]:
     }
 
 
-def _changes(
-    event: Grant.Disbursed | Grant.Reduced | Grant.Cancelled | Grant.Returned, position: int
-) -> dict[sa.Column[object], object]:
-    """The SET clause for one money event: totals moved by its amount, status from the result."""
-    c = grant_register_entries.c
+def _apply_money_event(
+    row: dict[str, Any],
+    event: Grant.Disbursed | Grant.Reduced | Grant.Cancelled | Grant.Returned,
+    position: int,
+) -> None:
+    """Move the row's totals by one money event; the status follows from the result."""
     amount_yen = event.amount_yen
-    disbursed: sa.ColumnElement[int] = c.disbursed_yen
-    unpaid: sa.ColumnElement[int] = c.unpaid_yen
-    cancelled: sa.ColumnElement[bool] = c.cancelled
-    changes: dict[sa.Column[object], object] = {c.last_changed_position: position}
     if isinstance(event, Grant.Disbursed):
-        disbursed, unpaid = c.disbursed_yen + amount_yen, c.unpaid_yen - amount_yen
-        changes[c.disbursed_yen] = disbursed
-        latest = sa.or_(c.last_paid_on.is_(None), c.last_paid_on < event.effective_on)
-        changes[c.last_paid_on] = sa.case((latest, event.effective_on), else_=c.last_paid_on)
+        row["disbursed_yen"] += amount_yen
+        row["unpaid_yen"] -= amount_yen
+        last_paid_on = row["last_paid_on"]
+        if last_paid_on is None or last_paid_on < event.effective_on:
+            row["last_paid_on"] = event.effective_on
     elif isinstance(event, Grant.Reduced | Grant.Cancelled):
-        unpaid = c.unpaid_yen - amount_yen
-        changes[c.reduced_yen] = c.reduced_yen + amount_yen
+        row["reduced_yen"] += amount_yen
+        row["unpaid_yen"] -= amount_yen
         if isinstance(event, Grant.Cancelled):
-            cancelled = sa.true()
-            changes[c.cancelled] = True
+            row["cancelled"] = True
     else:
-        changes[c.returned_yen] = c.returned_yen + amount_yen
-    changes[c.unpaid_yen] = unpaid
-    changes[c.status] = _status(cancelled, disbursed, unpaid)
-    return changes
+        row["returned_yen"] += amount_yen
+    row["status"] = _status(row["cancelled"], row["disbursed_yen"], row["unpaid_yen"])
+    row["last_changed_position"] = position
 
 
-def _status(
-    cancelled: sa.ColumnElement[bool],
-    disbursed: sa.ColumnElement[int],
-    unpaid: sa.ColumnElement[int],
-) -> sa.ColumnElement[str]:
+def _status(cancelled: bool, disbursed_yen: int, unpaid_yen: int) -> str:
     """The status of the module docstring, from the row's values after the event."""
-    return sa.case(
-        (cancelled, CANCELLED),
-        (sa.and_(unpaid == 0, disbursed == 0), CANCELLED),
-        (unpaid == 0, PAID),
-        (disbursed == 0, AWARDED),
-        else_=PARTLY_PAID,
-    )
+    if cancelled or (unpaid_yen == 0 and disbursed_yen == 0):
+        return CANCELLED
+    if unpaid_yen == 0:
+        return PAID
+    return AWARDED if disbursed_yen == 0 else PARTLY_PAID
 
 
 def grant_register(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -20,6 +21,8 @@ from sqlalchemy.engine import Engine
 
 from ledger.errors import InvalidInput
 from ledger.journal import journal_entry
+from projections import bulk
+from projections.batch import PositionedEvent
 from projections.tables import metadata
 
 NAME = "journal_entries"
@@ -72,31 +75,34 @@ class PostingRow:
     corrects_version: int | None
 
 
-def posting_rows(event: DomainEvent, position: int) -> list[PostingRow]:
-    """The journal rows of `event` at `position` (none for an event that moves no money)."""
+def posting_rows(event: DomainEvent, position: int) -> list[dict[str, Any]]:
+    """The journal rows of `event` at `position`, as the table's columns (none for an event
+    that moves no money)."""
     entry = journal_entry(event)
     if entry is None:
         return []
-    recorded_at_utc = entry.recorded_at.astimezone(UTC).replace(tzinfo=None)
+    entry_columns = {
+        "position": position,
+        "effective_on": entry.effective_on,
+        "recorded_at_utc": entry.recorded_at.astimezone(UTC).replace(tzinfo=None),
+        "fund_id": entry.fund_id,
+        "designation": entry.designation,
+        "counterparty": entry.counterparty,
+        "kind": entry.kind,
+        "source_id": entry.source_id,
+        "source_version": entry.source_version,
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "corrects_version": entry.corrects_version,
+    }
     return [
-        PostingRow(
-            position=position,
-            posting_index=index,
-            effective_on=entry.effective_on,
-            recorded_at_utc=recorded_at_utc,
-            fund_id=entry.fund_id,
-            designation=entry.designation,
-            account=posting.account,
-            side=posting.side.value,
-            amount_yen=posting.amount_yen,
-            counterparty=entry.counterparty,
-            kind=entry.kind,
-            source_id=entry.source_id,
-            source_version=entry.source_version,
-            actor=entry.actor,
-            reason=entry.reason,
-            corrects_version=entry.corrects_version,
-        )
+        {
+            **entry_columns,
+            "posting_index": index,
+            "account": posting.account,
+            "side": posting.side.value,
+            "amount_yen": posting.amount_yen,
+        }
         for index, posting in enumerate(entry.postings)
     ]
 
@@ -105,10 +111,10 @@ class JournalEntriesProjector:
     name = NAME
     tables: Sequence[sa.Table] = (journal_postings,)
 
-    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
-        rows = posting_rows(event, position)
-        if rows:
-            connection.execute(journal_postings.insert(), [vars(row) for row in rows])
+    def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
+        """Every posting of the page in one bulk insert."""
+        rows = [row for event, position in events for row in posting_rows(event, position)]
+        bulk.insert(connection, journal_postings, rows)
 
 
 def search_journal(

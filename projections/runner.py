@@ -1,20 +1,24 @@
 """Feeding read models from the event log, each event exactly once.
 
-A projector has a `name`, the `tables` it owns, and `apply(connection, event, position)`.
-`catch_up` pages through the log after the projectors' tracked positions; per page it opens
-one transaction, locks and reads the tracking rows, applies every event to every projector
-that has not seen it, and moves the tracking rows to the page's last position, then commits.
-Updates and position commit together or not at all, so a crash or an error anywhere in a page
-leaves the read models exactly as they were after the previous page.
+A projector has a `name`, the `tables` it owns, and `apply_batch(connection, events)`, which
+gets a whole page of decoded events with their positions and folds them into as few
+statements as it can (see `projections.batch`). `catch_up` pages through the log after the
+projectors' tracked positions; per page it opens one transaction, locks and reads the
+tracking rows, decodes the page once, hands each projector the events it has not seen, and
+moves the tracking rows to the page's last position, then commits. Updates and position
+commit together or not at all, so a crash or an error anywhere in a page leaves the read
+models exactly as they were after the previous page.
 
 A projector that cannot apply an event (a money event for a fund it has never seen, say)
 stops the run with `ProjectionFailed`, naming itself and the position: the read model would
-otherwise be silently wrong. Nothing is ever logged and skipped.
+otherwise be silently wrong. Nothing is ever logged and skipped. When the error does not say
+which event it was (the database refused a bulk statement), the page is replayed one event
+at a time in a transaction that is rolled back, to find it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -25,6 +29,8 @@ from sqlalchemy.engine import Engine
 
 from ledger.errors import InvalidInput, LedgerError
 from ledger.service import FundLedger
+from projections import indexes
+from projections.batch import EventNotApplicable, PositionedEvent
 from projections.database import WRITE_OPTIONS, is_postgres
 from projections.tables import metadata, projection_tracking
 
@@ -39,7 +45,7 @@ class ProjectionFailed(LedgerError):
 
 
 class Projector(Protocol):
-    """A read model: its tables, and how one event changes them."""
+    """A read model: its tables, and how a page of events changes them."""
 
     @property
     def name(self) -> str: ...
@@ -47,8 +53,18 @@ class Projector(Protocol):
     @property
     def tables(self) -> Sequence[sa.Table]: ...
 
-    def apply(self, connection: sa.Connection, event: DomainEvent, position: int) -> None:
-        """Change the tables for `event`; raise if the event cannot be applied."""
+    def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
+        """Change the tables for `events` (in log order); raise if one cannot be applied,
+        `EventNotApplicable` naming it when the projector knows which."""
+
+
+class _ProjectorError(Exception):
+    """A projector's error that names no event: `_pinpointed` finds the event."""
+
+    def __init__(self, projector: Projector, events: Sequence[PositionedEvent]) -> None:
+        super().__init__(projector.name)
+        self.projector = projector
+        self.events = events
 
 
 def catch_up(
@@ -58,71 +74,116 @@ def catch_up(
     *,
     batch_size: int = BATCH_SIZE_DEFAULT,
     should_stop: Callable[[], bool] = lambda: False,
+    on_batch: Callable[[int], None] = lambda _position: None,
 ) -> int:
     """Apply every event after the projectors' positions; return how many events were applied.
 
     Memory is bounded by `batch_size` events. `should_stop` is asked between batches, so a
-    stop request finishes the current batch and never interrupts one.
+    stop request finishes the current batch and never interrupts one. `on_batch` is told
+    the position every projector has reached after each committed batch.
     """
     if not 1 <= batch_size <= BATCH_SIZE_MAX:
         raise InvalidInput("batch_size", f"must be from 1 to {BATCH_SIZE_MAX}, got {batch_size}")
     applied_count = 0
     while projectors and not should_stop():
-        batch_count = _apply_batch(ledger, engine, projectors, batch_size)
+        batch_count, last_position = _apply_batch(ledger, engine, projectors, batch_size)
         if batch_count == 0:
             break
         applied_count += batch_count
+        on_batch(last_position)
     return applied_count
 
 
 def _apply_batch(
     ledger: FundLedger, engine: Engine, projectors: Sequence[Projector], batch_size: int
-) -> int:
+) -> tuple[int, int]:
+    """Apply one page; return how many events it held and the position all projectors
+    reached."""
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**WRITE_OPTIONS)
+            with connection.begin():
+                positions = _locked_positions(connection, [p.name for p in projectors])
+                start = min(positions.values())
+                notifications = ledger.recorder.select_notifications(
+                    start, batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return 0, start
+                events = _decoded(ledger, notifications)
+                for projector in projectors:
+                    _apply(projector, connection, _due(events, positions[projector.name]))
+                last_position = notifications[-1].id
+                for projector in projectors:
+                    if positions[projector.name] < last_position:
+                        _set_position(connection, projector.name, last_position)
+    except _ProjectorError as error:
+        raise _pinpointed(engine, error.projector, error.events) from error.__cause__
+    return len(notifications), last_position
+
+
+def _decoded(ledger: FundLedger, notifications: Sequence[Notification]) -> list[PositionedEvent]:
+    events = []
+    to_domain_event = ledger.mapper.to_domain_event
+    for notification in notifications:
+        event = to_domain_event(notification)
+        assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
+        events.append((event, notification.id))
+    return events
+
+
+def _due(events: list[PositionedEvent], position: int) -> list[PositionedEvent]:
+    """The events after `position` (all of them, usually: projectors move together)."""
+    if events[0][1] > position:
+        return events
+    return [(event, at) for event, at in events if at > position]
+
+
+def _apply(projector: Projector, connection: sa.Connection, events: list[PositionedEvent]) -> None:
+    if not events:
+        return
+    try:
+        projector.apply_batch(connection, events)
+    except EventNotApplicable as error:
+        event = next((event for event, at in events if at == error.position), None)
+        raise _failed(projector, error.position, event, error.reason) from error
+    except Exception as error:
+        raise _ProjectorError(projector, events) from error
+
+
+def _pinpointed(
+    engine: Engine, projector: Projector, events: Sequence[PositionedEvent]
+) -> ProjectionFailed:
+    """Replay `events` into `projector` one at a time, in a transaction rolled back at the
+    end, and name the first that fails; or the whole page, should none fail on its own."""
     with engine.connect() as connection:
         connection.execution_options(**WRITE_OPTIONS)
-        with connection.begin():
-            positions = _locked_positions(connection, [p.name for p in projectors])
-            start = min(positions.values())
-            notifications = ledger.recorder.select_notifications(
-                start, batch_size, inclusive_of_start=False
-            )
-            if not notifications:
-                return 0
-            applied_count = _apply_notifications(
-                ledger, connection, projectors, positions, notifications
-            )
-            last_position = notifications[-1].id
-            for projector in projectors:
-                if positions[projector.name] < last_position:
-                    _set_position(connection, projector.name, last_position)
-    return applied_count
+        transaction = connection.begin()
+        try:
+            position = _locked_positions(connection, [projector.name])[projector.name]
+            for event, at in _due(list(events), position):
+                try:
+                    projector.apply_batch(connection, [(event, at)])
+                except EventNotApplicable as error:
+                    return _failed(projector, at, event, error.reason)
+                except Exception as error:
+                    return _failed(projector, at, event, str(error))
+        finally:
+            transaction.rollback()
+    return ProjectionFailed(
+        f"projector {projector.name!r} cannot apply the events at positions {events[0][1]}"
+        f" to {events[-1][1]}, though each applies alone; nothing of this batch was committed"
+    )
 
 
-def _apply_notifications(
-    ledger: FundLedger,
-    connection: sa.Connection,
-    projectors: Sequence[Projector],
-    positions: dict[str, int],
-    notifications: Iterable[Notification],
-) -> int:
-    applied_count = 0
-    for notification in notifications:
-        due = [p for p in projectors if notification.id > positions[p.name]]
-        if not due:
-            continue
-        event = ledger.mapper.to_domain_event(notification)
-        assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
-        for projector in due:
-            try:
-                projector.apply(connection, event, notification.id)
-            except Exception as error:
-                raise ProjectionFailed(
-                    f"projector {projector.name!r} cannot apply the event at position"
-                    f" {notification.id} ({type(event).__qualname__}): {error};"
-                    " nothing of this batch was committed"
-                ) from error
-        applied_count += 1
-    return applied_count
+def _failed(
+    projector: Projector, position: int, event: DomainEvent | None, reason: str
+) -> ProjectionFailed:
+    return ProjectionFailed(
+        f"projector {projector.name!r} cannot apply the event at position"
+        f" {position} ({type(event).__qualname__}): {reason};"
+        " nothing of this batch was committed"
+    )
 
 
 def _locked_positions(connection: sa.Connection, names: Sequence[str]) -> dict[str, int]:
@@ -168,9 +229,11 @@ def tracked_positions(engine: Engine) -> dict[str, int]:
 
 
 def create_tables(engine: Engine, projectors: Sequence[Projector]) -> None:
-    """Create the tracking table and the projectors' tables where missing; idempotent."""
+    """Create the tracking table, the projectors' tables and their indexes where missing
+    (an interrupted rebuild leaves some indexes out, see `projections.indexes`); idempotent."""
     tables = [projection_tracking, *(t for p in projectors for t in p.tables)]
     metadata.create_all(engine, tables=tables, checkfirst=True)
+    indexes.ensure(engine, tables)
 
 
 def rebuild(
@@ -182,19 +245,25 @@ def rebuild(
     batch_size: int = BATCH_SIZE_DEFAULT,
 ) -> int:
     """Drop and recreate the named read models (all when `names` is None), forget their
-    positions, and replay the whole log into them; return how many events were applied."""
+    positions, and replay the whole log into them; return how many events were applied.
+
+    The tables are replayed in place: readers see them fill up. Indexes only readers use
+    are built at the end (`projections.indexes`)."""
     chosen = select_projectors(projectors, names)
     tables = [t for p in chosen for t in p.tables]
     metadata.create_all(engine, tables=[projection_tracking], checkfirst=True)
     with engine.begin() as connection:
         metadata.drop_all(connection, tables=tables, checkfirst=True)
         metadata.create_all(connection, tables=tables)
+        indexes.drop(connection, indexes.readers_only(tables))
         connection.execute(
             projection_tracking.delete().where(
                 projection_tracking.c.name.in_([p.name for p in chosen])
             )
         )
-    return catch_up(ledger, engine, chosen, batch_size=batch_size)
+    applied_count = catch_up(ledger, engine, chosen, batch_size=batch_size)
+    indexes.ensure(engine, tables)
+    return applied_count
 
 
 def select_projectors(

@@ -1,9 +1,10 @@
 """`fund-ledger project | rebuild | balances`: the read models (issue 3) from the command line.
 
-`project` feeds the read models from the log (once, or polling every second until Ctrl-C or
-SIGTERM, which finish the current batch); `rebuild` drops and replays them; `balances` prints
-the fund balances after catching up. Database failures of the read models are one line like
-every other failure: their SQL and parameters never reach the user.
+`project` feeds the read models from the log: once, or until Ctrl-C or SIGTERM (which finish
+the current batch), woken by new events on PostgreSQL and polling every second on SQLite;
+`rebuild` drops and replays them; `balances` prints the fund balances after catching up.
+Database failures of the read models are one line like every other failure: their SQL and
+parameters never reach the user.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from projections.as_of import balances_at
 from projections.catalogue import all_projectors, check_read_model_tables
 from projections.database import engine_for
 from projections.fund_balances import Balances, FundBalances, fund_balances
+from projections.worker import ProjectionWorker
 
-POLL_INTERVAL_S = 1.0
+POLL_INTERVAL_S = 1.0  # on SQLite; PostgreSQL wakes the worker on each new event
+FAILURE_CHECK_INTERVAL_S = 0.2
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 BatchSize = Annotated[
@@ -67,7 +70,7 @@ def project(
     batch_size: BatchSize = runner.BATCH_SIZE_DEFAULT,
     as_json: options.JsonFlag = False,
 ) -> None:
-    """Feed the read models from the event log: once, or every second until Ctrl-C."""
+    """Feed the read models from the event log: once, or as events come until Ctrl-C."""
     session = session_of(ctx)
     ledger = session.ledger()
     projectors = all_projectors()
@@ -76,15 +79,22 @@ def project(
             applied_count = runner.catch_up(ledger, engine, projectors, batch_size=batch_size)
             _emit_applied(engine, applied_count, as_json=as_json)
             return
+        worker = ProjectionWorker(
+            ledger,
+            engine,
+            projectors,
+            poll_interval_s=POLL_INTERVAL_S,
+            batch_size=batch_size,
+            on_applied=lambda count: _emit_applied(engine, count, as_json=as_json),
+        )
         stop = threading.Event()
         with _stopped_by_signals(stop):
-            while not stop.is_set():
-                applied_count = runner.catch_up(
-                    ledger, engine, projectors, batch_size=batch_size, should_stop=stop.is_set
-                )
-                if applied_count:
-                    _emit_applied(engine, applied_count, as_json=as_json)
-                stop.wait(POLL_INTERVAL_S)
+            worker.start()
+            while not stop.wait(FAILURE_CHECK_INTERVAL_S) and worker.failure is None:
+                pass
+            worker.stop()
+        if worker.failure is not None:
+            raise worker.failure
 
 
 @contextmanager

@@ -18,13 +18,13 @@ from pydantic import BaseModel, Field
 from api.cli.session import Session
 from api.http.observability import Metrics, configure_logging, install_observability
 from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
-from api.http.projection import InProcessProjection
 from api.http.routes import audit, donations, donors, funds, grants, service
 from api.http.services import Services
 from api.http.settings import ApiSettings
 from api.tokens import check_token_table
-from projections.catalogue import check_read_model_tables
+from projections.catalogue import all_projectors, check_read_model_tables
 from projections.database import engine_for
+from projections.worker import ProjectionWorker
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -94,8 +94,11 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
             check_read_model_tables(engine, session.database)
             check_token_table(engine, session.database)
             if settings.project_in_process:
-                projection = InProcessProjection(
-                    projection_session.ledger(), engine, poll_interval_s=settings.projection_poll_s
+                projection = ProjectionWorker(
+                    projection_session.ledger(),
+                    engine,
+                    all_projectors(),
+                    poll_interval_s=settings.projection_poll_s,
                 )
                 projection.start()
             app.state.services = Services(settings, ledger, engine, projection)

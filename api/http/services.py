@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from fastapi import Response
@@ -27,6 +27,7 @@ from ledger.errors import NotFound
 from ledger.service import FundLedger
 from projections import runner
 from projections.catalogue import all_projectors
+from projections.worker import ProjectionWorker
 
 A = TypeVar("A")
 
@@ -40,7 +41,7 @@ class Services:
     settings: ApiSettings
     ledger: FundLedger
     engine: Engine
-    projection: Any | None = None  # the in-process projection worker, if any
+    projection: ProjectionWorker | None = None  # the in-process projectors, if any
     _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def execute(self, command: Command, principal: Principal, response: Response) -> Outcome:
@@ -89,8 +90,7 @@ class Services:
         deadline = time.monotonic() + self.settings.read_wait_s
         names = [projector.name for projector in all_projectors()]
         while True:
-            failure = getattr(self.projection, "failure", None)
-            if failure is not None:
+            if self.projection is not None and self.projection.failure is not None:
                 raise ProblemError(
                     READ_MODELS_STOPPED, "the read models stopped at an event they cannot apply"
                 )

@@ -32,12 +32,8 @@ from ledger.service import FundLedger
 from ledger.store import eventsourcing_env
 from projections import runner
 from projections.database import engine_for
-from projections.donor_summaries import (
-    DonorSummariesProjector,
-    PeriodSummary,
-    donor_summary,
-    published_donor_names,
-)
+from projections.donor_summaries import PeriodSummary, donor_summary, published_donor_names
+from projections.donor_summaries_projector import DonorSummariesProjector
 from tests.integration.test_projections import NOW_UTC, History, all_events, new_history
 
 BOUNDARY_DAYS = (
