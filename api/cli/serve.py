@@ -19,6 +19,9 @@ from api.http.settings import ApiSettings
 
 FACTORY = "api.http.app:create_app_from_environment"
 GRACEFUL_SHUTDOWN_S = 30
+# Each worker imports the whole app before it answers uvicorn's health check; on a loaded
+# small host that took 5-25 s, and uvicorn's default of 5 s restarted the workers forever.
+WORKER_STARTUP_S_MAX = 120
 
 
 def serve(
@@ -50,4 +53,5 @@ def serve(
         log_level="info",
         access_log=False,  # the app logs each request itself, with its request id
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_worker_healthcheck=WORKER_STARTUP_S_MAX,
     )

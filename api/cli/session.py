@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import psycopg.errors
+import sqlalchemy as sa
 import typer
 from eventsourcing.persistence import PersistenceError
 
@@ -27,9 +28,13 @@ from ledger.store import (
     eventsourcing_env,
 )
 from projections.catalogue import create_read_models
-from projections.database import engine_for
+from projections.database import engine_for, is_postgres
 
 A = TypeVar("A")
+# A session advisory lock keyed by the schema (which may not exist yet), held while `init`
+# creates tables.
+_INIT_LOCK = sa.text("SELECT pg_advisory_lock(hashtext(:key))")
+_INIT_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(:key))")
 _NO_AGGREGATE_ID = UUID(int=0)
 
 
@@ -59,13 +64,23 @@ class Session:
         return self._ledger
 
     def initialise(self) -> FundLedger:
-        """Create the tables (idempotent) and return the ledger on them."""
+        """Create the tables (idempotent) and return the ledger on them. On PostgreSQL one
+        `init` at a time per schema: two creating the same table at once fail on the
+        catalogue (compose may start `migrate` twice; an operator may run it by hand)."""
         assert self._ledger is None, "init opens the ledger once"
-        create_tables(self.settings.database_url)
-        create_read_models(self.settings.database_url)
         engine = engine_for(self.settings.database_url)
         try:
-            create_token_table(engine)
+            with engine.connect() as lock_holder:
+                key = {"key": f"fund-ledger init:{_schema(self.settings.database_url)}"}
+                if is_postgres(engine):
+                    lock_holder.execute(_INIT_LOCK, key)
+                try:
+                    create_tables(self.settings.database_url)
+                    create_read_models(self.settings.database_url)
+                    create_token_table(engine)
+                finally:
+                    if is_postgres(engine):
+                        lock_holder.execute(_INIT_UNLOCK, key)
         finally:
             engine.dispose()
         return self.ledger()
@@ -86,6 +101,10 @@ class Session:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+
+
+def _schema(database_url: str) -> str:
+    return eventsourcing_env(database_url).get("POSTGRES_SCHEMA", "")
 
 
 def session_of(ctx: typer.Context) -> Session:

@@ -12,6 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +27,16 @@ PROBLEM_TYPE_PREFIX = "urn:fund-ledger:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _log = logging.getLogger("fund_ledger.api")
+# Failures of the database itself (not of a request): answered 503 `storage-unavailable`.
+STORAGE_FAILURES: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection within the pool's timeout
+    StoreOperationalError,
+    StoreInterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for failure in STORAGE_FAILURES:
+        app.add_exception_handler(failure, _storage_failure)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -177,6 +193,16 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
     headers = dict(error.headers) if error.headers else None
     return problem_response(kind, str(error.detail), request, headers=headers)
+
+
+async def _storage_failure(request: Request, error: Exception) -> JSONResponse:
+    """The database is away or refusing connections: a 503 the client may retry (the
+    driver's message goes to the log only: it can name hosts and users)."""
+    _log.warning("database failure on %s %s: %s", request.method, request.url.path, error)
+    kind = problem_kind_of(errors.StorageError(""))
+    return problem_response(
+        kind, "the database is unavailable; retry later", request, headers={"Retry-After": "5"}
+    )
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
