@@ -26,6 +26,7 @@ from ledger.errors import (
     UnknownDesignation,
 )
 from ledger.fund import Fund
+from ledger.service import BATCH_SIZE_MAX
 from tests.unit.conftest import TODAY, Ledger, new_ledger
 
 AMOUNT_MAX = 10_000_000_000
@@ -487,5 +488,5 @@ def test_batch_larger_than_the_maximum_is_rejected_before_anything_runs(ledger: 
     one = donation_command(ledger, fund_id, 1_000, donor_id=donor_id)
     before = ledger.position()
     with pytest.raises(BatchTooLarge):
-        ledger.run_batch([one] * 10_001)
+        ledger.run_batch([one] * (BATCH_SIZE_MAX + 1))
     assert ledger.events_since(before) == []
