@@ -109,3 +109,21 @@ class ConfigurationError(LedgerError):
 
 class StorageError(LedgerError):
     code = "storage-error"
+
+
+class ImportRejected(LedgerError):
+    """A file of donations to import has problems: nothing was recorded.
+
+    `problems` holds `(line, code, message)` per problem, by line (line 1 is the header)."""
+
+    code = "import-rejected"
+
+    def __init__(self, message: str, problems: tuple[tuple[int, str, str], ...]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class ImportTooLarge(LedgerError):
+    """A file to import exceeds its size or row bound."""
+
+    code = "import-too-large"

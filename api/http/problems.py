@@ -84,6 +84,11 @@ DOMAIN_PROBLEMS: tuple[tuple[type[errors.LedgerError], ProblemKind], ...] = (
         ProblemKind(503, "concurrency-conflict", "Too many concurrent changes; retry"),
     ),
     (errors.BatchTooLarge, ProblemKind(413, "batch-too-large", "Batch too large")),
+    (
+        errors.ImportRejected,
+        ProblemKind(422, "import-rejected", "The file has problems; nothing was recorded"),
+    ),
+    (errors.ImportTooLarge, ProblemKind(413, "import-too-large", "The file is too large")),
     (errors.StorageError, ProblemKind(503, "storage-unavailable", "The database failed")),
     (
         errors.ConfigurationError,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID
@@ -56,7 +58,7 @@ class Services:
         32 concurrent clients gave up after 16 attempts). Other processes' writes still
         conflict and retry; a later group commit would batch the queued commands instead.
         """
-        with self._write_lock:
+        with self.writing():
             outcome = self.ledger.execute(
                 command, actor=principal.name, request_id=request_id_var.get()
             )
@@ -64,9 +66,16 @@ class Services:
             response.headers[REPLAYED_HEADER] = "true"
         if outcome.position is not None:
             response.headers[POSITION_HEADER] = str(outcome.position)
+        return outcome
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """This process's writes, one at a time (see `execute`); the in-process projectors
+        are woken when one ends."""
+        with self._write_lock:
+            yield
         if self.projection is not None:
             self.projection.wake()
-        return outcome
 
     def load(self, cls: type[A], aggregate_id: UUID, name: str) -> A:
         found = self.ledger.get(aggregate_id)

@@ -50,6 +50,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/journal"): Access.READERS,
     ("GET", "/v1/events"): Access.READERS,
     ("GET", "/v1/verify"): Access.READERS,
+    ("POST", "/v1/imports/donations"): Access.ADMIN,
 }
 
 ROLES = ("anonymous", "admin", "auditor", "own_donor", "other_donor")

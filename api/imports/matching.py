@@ -1,0 +1,125 @@
+"""名寄せ: which registered donor a row of a transfer list is.
+
+By the row's donor id when it has one; otherwise by the payer's name as the bank printed it,
+normalised, against every donor's kana and name normalised the same way. A name that matches
+no donor, or more than one, is a problem for a person to resolve (by registering the donor,
+or by writing the donor id in the row); it is never guessed.
+
+Normalisation (`normalised_name`): NFKC (half-width katakana → full-width, full-width letters
+and digits → ASCII), hiragana → katakana, small kana → large (banks print `ｷﾖｳﾄ` for キョウト),
+hyphens → ー, spaces and punctuation removed, letters case-folded. The legal-entity marks of
+bank lists are spelled out where they stand (`ｶ)ﾔﾏﾀﾞｼｮｳｼﾞ` → カブシキガイシヤヤマダシヨウジ,
+`ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ` → …カブシキガイシヤ), so a company matches a donor whose kana spells its
+entity out in the same place, and never an individual of the same name.
+
+Postal transfer accounts are not matched: donors have no account field yet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)} | {
+    0x309D: 0x30FD,
+    0x309E: 0x30FE,
+}
+_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_HYPHENS = str.maketrans(dict.fromkeys("-‐‑‒–—―−", "ー"))
+# Bank abbreviations of legal entities (全銀協 rules), spelled out in kana.
+_ENTITIES = {
+    "カ": "カブシキガイシャ",
+    "ユ": "ユウゲンガイシャ",
+    "ド": "ゴウドウガイシャ",
+    "メ": "ゴウメイガイシャ",
+    "シ": "ゴウシガイシャ",
+    "ザイ": "ザイダンホウジン",
+    "シヤ": "シャダンホウジン",
+    "トクヒ": "トクテイヒエイリカツドウホウジン",
+    "フク": "シャカイフクシホウジン",
+    "ガク": "ガッコウホウジン",
+    "イ": "イリョウホウジン",
+}
+_LEADING_ENTITY = re.compile(r"^([ア-ン]{1,3})\)")
+_TRAILING_ENTITY = re.compile(r"\(([ア-ン]{1,3})$")
+_VOICED_VARIANTS = (
+    ("カブシキカイシヤ", "カブシキガイシヤ"),
+    ("ユウゲンカイシヤ", "ユウゲンガイシヤ"),
+)
+
+
+@dataclass(frozen=True)
+class DonorEntry:
+    donor_id: UUID
+    name: str
+    kana: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The donor a row is, or why there is none (`problem_code` and `message`)."""
+
+    donor: DonorEntry | None
+    problem_code: str = ""
+    message: str = ""
+
+
+def normalised_name(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).translate(_HIRAGANA_TO_KATAKANA)
+    folded = "".join(folded.split()).translate(_SMALL_TO_LARGE)
+    folded = _spelled_out_entities(folded).translate(_HYPHENS).translate(_SMALL_TO_LARGE)
+    for variant, spelling in _VOICED_VARIANTS:
+        folded = folded.replace(variant, spelling)
+    kept = (c for c in folded if not unicodedata.category(c).startswith(("P", "Z", "C")))
+    return "".join(kept).casefold()
+
+
+def _spelled_out_entities(text: str) -> str:
+    leading = _LEADING_ENTITY.match(text)
+    if leading and leading.group(1) in _ENTITIES:
+        text = _ENTITIES[leading.group(1)] + text[leading.end() :]
+    trailing = _TRAILING_ENTITY.search(text)
+    if trailing and trailing.group(1) in _ENTITIES:
+        text = text[: trailing.start()] + _ENTITIES[trailing.group(1)]
+    return text
+
+
+class DonorDirectory:
+    """Every registered donor, indexed by id and by normalised kana and name."""
+
+    def __init__(self, donors: Iterable[DonorEntry]) -> None:
+        self.by_id: dict[UUID, DonorEntry] = {}
+        self.by_name: dict[str, dict[UUID, DonorEntry]] = {}
+        for donor in donors:
+            self.by_id[donor.donor_id] = donor
+            for written in (donor.kana, donor.name):
+                key = normalised_name(written)
+                if key:
+                    self.by_name.setdefault(key, {})[donor.donor_id] = donor
+
+    def match(self, payer_name: str, donor_id: UUID | None) -> Match:
+        if donor_id is not None:
+            donor = self.by_id.get(donor_id)
+            if donor is None:
+                return Match(None, "unknown-donor", f"no donor with id {donor_id}")
+            return Match(donor)
+        key = normalised_name(payer_name)
+        found = sorted(self.by_name.get(key, {}).values(), key=lambda d: str(d.donor_id))
+        if len(found) == 1:
+            return Match(found[0])
+        if not found:
+            return Match(
+                None,
+                "unmatched-payer",
+                f"no donor's kana or name matches payer {payer_name!r} (read as {key!r}):"
+                " register the donor, or give donor_id",
+            )
+        listed = ", ".join(f"{d.name} ({d.donor_id})" for d in found)
+        return Match(
+            None,
+            "ambiguous-payer",
+            f"payer {payer_name!r} matches {len(found)} donors: {listed}; give donor_id",
+        )
