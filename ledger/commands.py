@@ -140,6 +140,33 @@ class RecordGrantReturn:
     effective_on: date | None = None
 
 
+# Receipts. The printer renders and keeps the document (see ledger.receipt); it is how the
+# command is carried out, not what is asked, so it is left out of the request fingerprint.
+
+
+@dataclass(frozen=True)
+class IssueReceipt:
+    """A receipt for one donation; `reissue` reprints the valid one (marked 再発行)."""
+
+    donation_id: UUID
+    printer: Any = field(default=None, compare=False, repr=False)
+    reissue: bool = False
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueAnnualReceipt:
+    """The annual receipt of a donor for a calendar year, listing `donation_ids` (every
+    donation of that year not voided nor fully refunded); `reissue` reprints the valid one."""
+
+    donor_id: UUID
+    year: int
+    donation_ids: tuple[UUID, ...]
+    printer: Any = field(default=None, compare=False, repr=False)
+    reissue: bool = False
+    idempotency_key: str | None = None
+
+
 Command = (
     OpenFund
     | ChangeFeeRate
@@ -154,6 +181,8 @@ Command = (
     | ReduceGrant
     | CancelGrant
     | RecordGrantReturn
+    | IssueReceipt
+    | IssueAnnualReceipt
 )
 
 
@@ -233,3 +262,8 @@ def _plain(value: object) -> object:
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     return f"{type(value).__name__}:{value!r}"
+
+
+# A receipt command's printer is how it is carried out, not what is asked: not fingerprinted.
+_FINGERPRINTED_FIELDS[IssueReceipt] = ("donation_id", "reissue")
+_FINGERPRINTED_FIELDS[IssueAnnualReceipt] = ("donor_id", "year", "donation_ids", "reissue")

@@ -127,3 +127,19 @@ class ImportTooLarge(LedgerError):
     """A file to import exceeds its size or row bound."""
 
     code = "import-too-large"
+
+
+class ReceiptAlreadyIssued(RuleViolation):
+    """The donation (or the donor's year) is covered by a valid receipt: reprint that one."""
+
+    code = "receipt-already-issued"
+
+
+class ReceiptVoided(RuleViolation):
+    code = "receipt-voided"
+
+
+class NothingToReceipt(RuleViolation):
+    """A voided or fully refunded donation, or a year without donations: no receipt."""
+
+    code = "nothing-to-receipt"

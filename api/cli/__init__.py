@@ -12,7 +12,19 @@ from typing import Annotated
 
 import typer
 
-from api.cli import donations, donors, funds, grants, imports, log, projections, serve, tokens
+from api.cli import (
+    donations,
+    donors,
+    funds,
+    grants,
+    imports,
+    log,
+    projections,
+    receipts,
+    serve,
+    statement,
+    tokens,
+)
 from api.cli.boundary import LedgerGroup
 from api.cli.session import Session
 from ledger.settings import DATABASE_URL_DEFAULT, Settings
@@ -31,6 +43,8 @@ app.add_typer(donations.app, name="donation")
 app.add_typer(grants.app, name="grant")
 app.add_typer(tokens.app, name="token")
 app.add_typer(imports.app, name="import")
+app.add_typer(receipts.app, name="receipts")
+app.add_typer(statement.app, name="statement")
 app.command("serve")(serve.serve)
 app.command("init")(log.init)
 app.command("events")(log.events)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import typer
 from eventsourcing.persistence import PersistenceError
 
+from api.receipt_documents import ensure_table as ensure_receipt_documents_table
 from api.tokens import create_token_table
 from ledger.commands import Command, Outcome
 from ledger.errors import ConfigurationError, NotFound
@@ -78,6 +79,7 @@ class Session:
                     create_tables(self.settings.database_url)
                     create_read_models(self.settings.database_url)
                     create_token_table(engine)
+                    ensure_receipt_documents_table(engine)
                 finally:
                     if is_postgres(engine):
                         lock_holder.execute(_INIT_UNLOCK, key)

@@ -18,7 +18,17 @@ from pydantic import BaseModel, Field
 from api.cli.session import Session
 from api.http.observability import Metrics, configure_logging, install_observability
 from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
-from api.http.routes import audit, donations, donors, funds, grants, imports, service
+from api.http.routes import (
+    audit,
+    donations,
+    donors,
+    funds,
+    grants,
+    imports,
+    receipts,
+    service,
+    statements,
+)
 from api.http.services import Services
 from api.http.settings import ApiSettings
 from api.tokens import check_token_table
@@ -63,7 +73,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=_lifespan(chosen),
     )
     install_problem_handlers(app)
-    for module in (funds, donors, donations, grants, imports, audit, service):
+    routers = (funds, donors, donations, grants, imports, audit, service, receipts, statements)
+    for module in routers:
         app.include_router(module.router)
     app.state.metrics = Metrics(gauges=lambda: app.state.services.lag())
     install_observability(app, app.state.metrics)

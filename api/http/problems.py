@@ -72,6 +72,12 @@ DOMAIN_PROBLEMS: tuple[tuple[type[errors.LedgerError], ProblemKind], ...] = (
         ProblemKind(409, "duplicate-designation", "Designation already exists"),
     ),
     (errors.DateOutOfOrder, ProblemKind(422, "date-out-of-order", "Date out of order")),
+    (
+        errors.ReceiptAlreadyIssued,
+        ProblemKind(409, "receipt-already-issued", "A valid receipt already covers it"),
+    ),
+    (errors.ReceiptVoided, ProblemKind(409, "receipt-voided", "Receipt is voided")),
+    (errors.NothingToReceipt, ProblemKind(409, "nothing-to-receipt", "Nothing to receipt")),
     (errors.RuleViolation, ProblemKind(409, "rule-violation", "A ledger rule would be broken")),
     (errors.InvalidInput, ProblemKind(422, "invalid-input", "Invalid input")),
     (errors.NotFound, ProblemKind(404, "not-found", "Not found")),

@@ -28,6 +28,7 @@ from ledger.handlers.money import (
     refund_donation,
     void_donation,
 )
+from ledger.handlers.receipts import issue_annual_receipt, issue_receipt
 from ledger.unit_of_work import UnitOfWork
 
 __all__ = ["HANDLERS", "Context", "Handled", "outcome_of_first_use"]
@@ -46,4 +47,6 @@ HANDLERS: dict[type[Any], Callable[[UnitOfWork, Any, Context], Handled]] = {
     c.ReduceGrant: reduce_grant,
     c.CancelGrant: cancel_grant,
     c.RecordGrantReturn: record_grant_return,
+    c.IssueReceipt: issue_receipt,
+    c.IssueAnnualReceipt: issue_annual_receipt,
 }

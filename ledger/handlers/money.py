@@ -27,6 +27,7 @@ from ledger.handlers.common import (
     main_event,
     outcome_of_first_use,
 )
+from ledger.handlers.receipts import void_receipt_covering
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -93,12 +94,16 @@ def award_grant(uow: UnitOfWork, cmd: c.AwardGrant, ctx: Context) -> Handled:
 def refund_donation(uow: UnitOfWork, cmd: c.RefundDonation, ctx: Context) -> Handled:
     amount = money.amount_yen(cmd.amount_yen)
     donation, day, reason = _on_donation(uow, cmd, ctx)
-    return _post(uow, cmd, ctx, donation, donation.refund(amount, day, ctx.actor, reason))
+    movement = donation.refund(amount, day, ctx.actor, reason)
+    void_receipt_covering(uow, donation, ctx.actor, f"refunded: {reason}")
+    return _post(uow, cmd, ctx, donation, movement)
 
 
 def void_donation(uow: UnitOfWork, cmd: c.VoidDonation, ctx: Context) -> Handled:
     donation, day, reason = _on_donation(uow, cmd, ctx)
-    return _post(uow, cmd, ctx, donation, donation.void(day, ctx.actor, reason))
+    movement = donation.void(day, ctx.actor, reason)
+    void_receipt_covering(uow, donation, ctx.actor, f"voided: {reason}")
+    return _post(uow, cmd, ctx, donation, movement)
 
 
 def _on_donation(

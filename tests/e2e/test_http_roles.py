@@ -47,10 +47,16 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/grants/{grant_id}/reduce"): Access.ADMIN,
     ("POST", "/v1/grants/{grant_id}/cancel"): Access.ADMIN,
     ("POST", "/v1/grants/{grant_id}/returns"): Access.ADMIN,
+    ("POST", "/v1/imports/donations"): Access.ADMIN,
     ("GET", "/v1/journal"): Access.READERS,
     ("GET", "/v1/events"): Access.READERS,
     ("GET", "/v1/verify"): Access.READERS,
-    ("POST", "/v1/imports/donations"): Access.ADMIN,
+    ("POST", "/v1/donations/{donation_id}/receipts"): Access.ADMIN,
+    ("GET", "/v1/receipts/{number}"): Access.READERS,
+    ("GET", "/v1/receipts/{number}.pdf"): Access.READERS,
+    ("GET", "/v1/donors/{donor_id}/receipts"): Access.OWN_DONOR,
+    ("GET", "/v1/donors/{donor_id}/receipts/{number}.pdf"): Access.OWN_DONOR,
+    ("GET", "/v1/funds/{fund_id}/statement.pdf"): Access.READERS,
 }
 
 ROLES = ("anonymous", "admin", "auditor", "own_donor", "other_donor")
@@ -95,6 +101,7 @@ def world(api: Api) -> dict[str, Any]:
     other_donor_id = api.register_donor(name="別の 寄附者")
     gift = {"fund_id": fund_id, "donor_id": donor_id, "amount_yen": 100_000, "method": "cash"}
     donation = api.created("/v1/donations", gift)
+    receipt = api.created(f"/v1/donations/{donation['id']}/receipts", {})
     grant = api.created(
         "/v1/grants",
         {
@@ -111,6 +118,7 @@ def world(api: Api) -> dict[str, Any]:
             "donor_id": donor_id,
             "donation_id": donation["id"],
             "grant_id": grant["id"],
+            "number": receipt["number"],
         },
         "tokens": {
             "anonymous": {},

@@ -1,0 +1,281 @@
+"""Fund statements from the ledger, end to end on SQLite and PostgreSQL: the figures per
+designation, by effective date; `fund-ledger statement verify` accepts the true file (also
+after a late entry dated inside its period) and rejects one whose figures or range were
+edited; the HTTP download carries the same figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from typer.testing import CliRunner, Result
+
+from api.cli import app
+from api.statement_views import statement_view
+from ledger.service import FundLedger
+from ledger.store import eventsourcing_env
+from reports import StatementView, read_statement_metadata, render_statement
+from tests.e2e.http import Api
+
+runner = CliRunner()
+
+
+def cli(url: str, *args: str) -> Result:
+    return runner.invoke(app, ["--database-url", url, "--actor", "staff:tanaka", *args])
+
+
+def ok(url: str, *args: str) -> dict[str, Any]:
+    result = cli(url, *args, "--json")
+    assert result.exit_code == 0, result.output
+    payload: dict[str, Any] = json.loads(result.stdout)
+    return payload
+
+
+def given_a_year_of_a_fund(url: str) -> str:
+    """FY2025 leaves 100,000 (fee 3,500) in hozugawa; FY2026 has every kind of movement."""
+    assert cli(url, "init").exit_code == 0
+    fund = ok(
+        url, "fund", "open", "--name", "亀岡協働基金", "--host", "基金", "--fee-rate-bp", "350"
+    )
+    fund_id = str(fund["id"])
+    ok(url, "fund", "designation-add", fund_id, "hozugawa", "--name", "保津川の清掃")
+    donor = ok(
+        url,
+        "donor",
+        "register",
+        "--kind",
+        "individual",
+        "--name",
+        "山田 太郎",
+        "--kana",
+        "ヤマダ",
+        "--postal-code",
+        "621-0806",
+        "--address",
+        "亀岡市",
+    )
+    gift = [
+        "donation",
+        "record",
+        "--fund",
+        fund_id,
+        "--donor",
+        str(donor["id"]),
+        "--method",
+        "cash",
+    ]
+    ok(url, *gift, "--amount", "100000", "--designation", "hozugawa", "--date", "2026-03-31")
+    second = ok(url, *gift, "--amount", "20000", "--date", "2026-04-01")
+    ok(
+        url,
+        "donation",
+        "refund",
+        str(second["id"]),
+        "--amount",
+        "20000",
+        "--reason",
+        "返金",
+        "--date",
+        "2026-04-02",
+    )
+    grant = ok(
+        url,
+        "grant",
+        "award",
+        "--fund",
+        fund_id,
+        "--grantee",
+        "NPO法人 保津川",
+        "--representative",
+        "代表",
+        "--purpose",
+        "清掃",
+        "--amount",
+        "50000",
+        "--designation",
+        "hozugawa",
+        "--date",
+        "2026-05-01",
+    )
+    grant_id = str(grant["id"])
+    ok(url, "grant", "disburse", grant_id, "--amount", "30000", "--date", "2026-06-01")
+    ok(
+        url,
+        "grant",
+        "reduce",
+        grant_id,
+        "--amount",
+        "10000",
+        "--reason",
+        "縮小",
+        "--date",
+        "2026-07-01",
+    )
+    ok(
+        url,
+        "grant",
+        "return",
+        grant_id,
+        "--amount",
+        "5000",
+        "--reason",
+        "返還",
+        "--date",
+        "2026-08-01",
+    )
+    return fund_id
+
+
+def pots(metadata: dict[str, Any]) -> dict[str | None, dict[str, int]]:
+    return {pot.pop("designation_name"): pot for pot in metadata["pots"]}
+
+
+def test_statement_figures_per_designation_by_effective_date(
+    database_url: str, tmp_path: Path
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    out = tmp_path / "statement.pdf"
+    ok(database_url, "statement", "--fund", fund_id, "--year", "2026", "--out", str(out))
+    figures = pots(read_statement_metadata(out.read_bytes()))
+    hozugawa, general = figures["保津川の清掃"], figures[None]
+    assert hozugawa["opening_balance_yen"] == 96_500
+    assert hozugawa["grants_awarded_yen"] == 50_000
+    assert hozugawa["disbursements_yen"] == 30_000
+    assert hozugawa["grants_reduced_yen"] == 10_000
+    assert hozugawa["returns_yen"] == 5_000
+    assert hozugawa["restriction_releases_yen"] == 30_000
+    assert hozugawa["closing_balance_yen"] == 71_500
+    assert hozugawa["closing_committed_yen"] == 10_000
+    assert general["donations_yen"] == 20_000
+    assert general["refunds_yen"] == 20_000
+    assert general["host_fees_yen"] == 0  # the whole fee was given back
+    assert general["closing_balance_yen"] == 0
+
+
+def test_verify_accepts_the_true_statement_even_after_a_late_entry(
+    database_url: str, tmp_path: Path
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    out = tmp_path / "statement.pdf"
+    ok(
+        database_url,
+        "statement",
+        "--fund",
+        fund_id,
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        str(out),
+    )
+    assert ok(database_url, "statement", "verify", str(out))["verified"] is True
+    donors = ok(
+        database_url,
+        "donor",
+        "register",
+        "--kind",
+        "individual",
+        "--name",
+        "遅い 入力",
+        "--kana",
+        "オソイ",
+        "--postal-code",
+        "621-0806",
+        "--address",
+        "亀岡市",
+    )
+    ok(
+        database_url,
+        "donation",
+        "record",
+        "--fund",
+        fund_id,
+        "--donor",
+        str(donors["id"]),
+        "--method",
+        "cash",
+        "--amount",
+        "1000",
+        "--date",
+        "2026-05-05",
+    )
+    assert ok(database_url, "statement", "verify", str(out))["verified"] is True
+
+
+def _true_view(ledger: FundLedger, fund_id: str) -> StatementView:
+    return statement_view(
+        ledger,
+        UUID(fund_id),
+        date(2026, 4, 1),
+        date(2027, 3, 31),
+        issued_on=ledger.today(),
+        issuer_name="公益財団法人 京都地域創造基金",
+    )
+
+
+def test_verify_rejects_an_edited_figure(database_url: str, tmp_path: Path) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    ledger = FundLedger(env=eventsourcing_env(database_url))
+    view = _true_view(ledger, fund_id)
+    ledger.close()
+    general, hozugawa = view.pots
+    richer = dataclasses.replace(
+        general,
+        donations_yen=general.donations_yen + 1_000,
+        closing_balance_yen=general.closing_balance_yen + 1_000,
+    )
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(render_statement(dataclasses.replace(view, pots=(richer, hozugawa))))
+    true = tmp_path / "true.pdf"
+    true.write_bytes(render_statement(view))
+
+    assert cli(database_url, "statement", "verify", str(true)).exit_code == 0
+    result = cli(database_url, "statement", "verify", str(forged))
+    assert result.exit_code == 1
+    assert "statement-mismatch" in result.stderr
+    assert "pots" in result.stderr
+
+
+def test_verify_rejects_an_edited_range(database_url: str, tmp_path: Path) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    ledger = FundLedger(env=eventsourcing_env(database_url))
+    view = _true_view(ledger, fund_id)
+    ledger.close()
+    for changes in (
+        {"last_position": view.last_position - 1},
+        {"first_position": view.first_position + 1},
+        {"chain_head_hash": "0" * 64},
+        {"period_to": date(2026, 5, 31)},  # a period the figures do not fit
+    ):
+        forged = tmp_path / "forged.pdf"
+        forged.write_bytes(render_statement(dataclasses.replace(view, **changes)))
+        result = cli(database_url, "statement", "verify", str(forged))
+        assert result.exit_code == 1, changes
+        assert "statement-mismatch" in result.stderr
+
+
+def test_verify_rejects_a_pdf_that_is_no_statement(database_url: str, tmp_path: Path) -> None:
+    given_a_year_of_a_fund(database_url)
+    bogus = tmp_path / "bogus.pdf"
+    bogus.write_bytes(b"%PDF-1.4 not really")
+    result = cli(database_url, "statement", "verify", str(bogus))
+    assert result.exit_code == 1
+    assert "not a fund-ledger statement" in result.stderr
+
+
+def test_http_statement_carries_the_same_figures_for_readers_only(api: Api) -> None:
+    fund_id = given_a_year_of_a_fund(api.database_url)
+    params = {"from": "2026-04-01", "to": "2027-03-31"}
+    response = api.get(f"/v1/funds/{fund_id}/statement.pdf", **params)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    figures = pots(read_statement_metadata(response.content))
+    assert figures["保津川の清掃"]["closing_balance_yen"] == 71_500
+    assert (
+        api.get(f"/v1/funds/{fund_id}/statement.pdf", **{"from": "2026-04-01"}).status_code == 422
+    )
