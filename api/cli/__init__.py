@@ -15,8 +15,10 @@ import typer
 from api.cli import (
     donations,
     donors,
+    export,
     funds,
     grants,
+    history,
     imports,
     log,
     projections,
@@ -41,14 +43,16 @@ app.add_typer(funds.app, name="fund")
 app.add_typer(donors.app, name="donor")
 app.add_typer(donations.app, name="donation")
 app.add_typer(grants.app, name="grant")
-app.add_typer(tokens.app, name="token")
-app.add_typer(imports.app, name="import")
 app.add_typer(receipts.app, name="receipts")
 app.add_typer(statement.app, name="statement")
+app.add_typer(tokens.app, name="token")
+app.add_typer(imports.app, name="import")
+app.add_typer(export.app, name="export")
 app.command("serve")(serve.serve)
 app.command("init")(log.init)
 app.command("events")(log.events)
 app.command("verify")(log.verify)
+app.command("history")(history.history)
 projections.register(app)
 
 

@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pypdf import PdfReader
 from typer.testing import CliRunner, Result
 
 from api.cli import app
+from projections.database import engine_for
 
 runner = CliRunner()
 
@@ -145,3 +147,25 @@ def test_show_of_an_unknown_number_is_refused(database_url: str) -> None:
     result = cli(database_url, "receipts", "show", "2026-000077")
     assert result.exit_code == 1
     assert "no receipt numbered 2026-000077" in result.stderr
+
+
+def test_verify_all_names_a_receipt_whose_stored_bytes_were_altered(database_url: str) -> None:
+    fund, donor = given_fund_and_donor(database_url)
+    gift = donate(database_url, fund, donor, "30000", "2026-04-01")
+    issued = cli_json(database_url, "receipts", "issue", "--donation", gift)
+    assert cli(database_url, "verify", "--all").exit_code == 0
+
+    engine = engine_for(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE receipt_documents SET pdf = :pdf"), {"pdf": b"%PDF-forged"}
+            )
+    finally:
+        engine.dispose()
+    result = cli(database_url, "verify", "--all")
+
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stdout.splitlines() if "receipts:" in line]
+    assert line.split()[:2] == ["fail", "receipts:"], line
+    assert issued["number"] in line

@@ -10,10 +10,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from api.audit.verify_all import first_fault, verify_all
 from api.cli.log import event_json, report_json
 from api.http.deps import CaughtUp, Reader, ServicesDep
 from api.http.routes.common import READ_PROBLEMS
 from api.http.schemas import Page
+from api.receipt_documents import issued_documents
 from ledger.money import AMOUNT_YEN_MAX
 from ledger.snapshots import verify_snapshots
 from ledger.store import ChainedApplicationRecorder, verify_chain
@@ -94,9 +96,30 @@ def verify(
         str | None,
         Query(max_length=64, description="A head hash published earlier: it must be in the chain."),
     ] = None,
+    all_checks: Annotated[
+        bool,
+        Query(
+            alias="all",
+            description="Every check of `fund-ledger verify --all`: read models against a"
+            " fresh rebuild, journal balance, receipts; one item each in `checks`.",
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """Walk the whole hash chain and check the funds' snapshots against their events: the
-    count, the head, and the first fault if any (`fault` null when intact)."""
+    count, the head, and the first fault if any (`fault` null when intact). With `all=true`,
+    `checks` lists every check's status and `fault` names the first that failed."""
+    if all_checks:
+        checks = verify_all(
+            services.ledger,
+            services.engine,
+            expected_head=expected_head,
+            receipts=lambda: issued_documents(services.ledger, services.engine),
+        )
+        fault = first_fault(checks)
+        return {
+            "checks": [check.to_json() for check in checks],
+            "fault": None if fault is None else fault.to_json(),
+        }
     report = verify_chain(_recorder(services.ledger.recorder), expected_head=expected_head)
     answer = report_json(report)
     if report.fault is None:
