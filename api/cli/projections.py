@@ -71,7 +71,15 @@ def project(
     as_json: options.JsonFlag = False,
 ) -> None:
     """Feed the read models from the event log: once, or as events come until Ctrl-C."""
+    # Imported here: the HTTP package imports the CLI's modules.
+    from api.http.observability import configure_logging
+    from api.http.settings import ApiSettings
+
     session = session_of(ctx)
+    # The projector service reads the same production settings and log format as the API.
+    settings = ApiSettings(database_url=session.settings.database_url)
+    settings.check_production()
+    configure_logging(settings.log_format)
     ledger = session.ledger()
     projectors = all_projectors()
     with read_models(session) as engine:
