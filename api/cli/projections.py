@@ -182,7 +182,7 @@ def balances(
     if fund_id is not None and not found:
         raise NotFound(f"no fund with id {fund_id}")
     if as_json:
-        typer.echo(to_json({**header, "funds": [_fund_json(f) for f in found]}))
+        typer.echo(to_json({**header, "funds": [fund_json(f) for f in found]}))
         return
     for balance in found:
         typer.echo(_fund_line(balance))
@@ -190,7 +190,9 @@ def balances(
             typer.echo(f"  {pot.pot}: {_figures(pot)}")
 
 
-def _fund_json(balance: FundBalances) -> dict[str, Any]:
+def fund_json(balance: FundBalances) -> dict[str, Any]:
+    """A fund's totals and derived figures, and its pots'; `progress_bp` toward its target
+    (the CLI's `balances --json` and the API's `/balance` answer the same shape)."""
     return {
         "fund_id": balance.fund_id,
         "name": balance.name,

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.cli.funds import fund_state
+from api.cli.projections import fund_json
 from api.http.deps import Admin, CaughtUp, OptionalIdempotencyKey, Reader, ServicesDep
 from api.http.routes.common import READ_PROBLEMS, WRITE_RESPONSES, record
 from api.http.schemas import DesignationCreate, FeeRateChange, FundCreate, Recorded
@@ -17,7 +18,7 @@ from ledger.commands import AddDesignation, ChangeFeeRate, OpenFund
 from ledger.errors import InvalidInput, NotFound
 from ledger.fund import Fund
 from projections.as_of import balances_at
-from projections.fund_balances import FundBalances, fund_balances
+from projections.fund_balances import fund_balances
 
 router = APIRouter(prefix="/v1/funds", tags=["funds"])
 
@@ -99,15 +100,3 @@ def balance(
     if not found:
         raise NotFound(f"no fund with id {fund_id}")
     return fund_json(found[0])
-
-
-def fund_json(balance: FundBalances) -> dict[str, Any]:
-    """A fund's totals and derived figures, and its pots'; `progress_bp` toward its target."""
-    return {
-        "fund_id": balance.fund_id,
-        "name": balance.name,
-        "target_yen": balance.target_yen,
-        "progress_bp": balance.progress_bp,
-        **balance.to_json(),
-        "pots": [{"pot": p.pot, "name": p.name, **p.to_json()} for p in balance.pots],
-    }
