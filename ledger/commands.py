@@ -167,6 +167,16 @@ class IssueAnnualReceipt:
     idempotency_key: str | None = None
 
 
+@dataclass(frozen=True)
+class VoidReceipt:
+    """Void a receipt issued wrongly (a wrong address, say), so that it can be issued again:
+    the next issue for its donation (or its donor's year) is the replacement, marked 再発行."""
+
+    number: str
+    reason: str
+    idempotency_key: str | None = None
+
+
 Command = (
     OpenFund
     | ChangeFeeRate
@@ -183,6 +193,7 @@ Command = (
     | RecordGrantReturn
     | IssueReceipt
     | IssueAnnualReceipt
+    | VoidReceipt
 )
 
 

@@ -1,11 +1,14 @@
-"""`fund-ledger receipts …`: issue, reprint and download receipts (寄附金受領証明書).
+"""`fund-ledger receipts …`: issue, reprint, void and download receipts (寄附金受領証明書).
 
     fund-ledger receipts issue --donation ID [--reissue] [--out FILE]
+    fund-ledger receipts void NUMBER --reason TEXT
     fund-ledger receipts annual --year 2026 --out DIR [--workers 2]
     fund-ledger receipts show NUMBER --out FILE
     fund-ledger receipts list --donor ID
 
-A receipt's PDF is kept when it is issued; `show` writes those exact bytes again.
+A receipt's PDF is kept when it is issued; `show` writes those exact bytes again. `void`
+voids a receipt issued wrongly: the next `issue` for its donation (or the next `annual` run)
+gives the replacement, numbered with the next suffix (-2, -3) and marked 再発行.
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ from api.receipt_views import (
     receipt_document,
     receipt_summary,
 )
-from ledger.commands import IssueReceipt
+from ledger.commands import IssueReceipt, VoidReceipt
 from ledger.errors import InvalidInput
 from ledger.money import format_yen
 from projections.database import engine_for
 
 app = typer.Typer(
-    help="Receipts (寄附金受領証明書): issue, reprint, download.", no_args_is_help=True
+    help="Receipts (寄附金受領証明書): issue, reprint, void, download.", no_args_is_help=True
 )
 WORKERS_MAX = 16
 
@@ -92,6 +95,32 @@ def issue(
 def _number_of(ledger: Any, outcome: Any) -> str:
     number: str = ledger.get(outcome.aggregate_id).number
     return number
+
+
+@app.command("void")
+def void(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="The receipt number, e.g. 2026-000123.")],
+    reason: options.Reason,
+    idempotency_key: options.IdempotencyKey,
+    as_json: options.JsonFlag = False,
+) -> None:
+    """Void a receipt issued wrongly; the next issue is its replacement, marked 再発行."""
+    session = session_of(ctx)
+    command = VoidReceipt(number=number, reason=reason, idempotency_key=idempotency_key)
+    outcome = session.execute(command)
+    if outcome.replayed:
+        state = f"already voided (replay of idempotency key {idempotency_key}), nothing recorded"
+    else:
+        state = f"voided at position {outcome.position}, idempotency key {idempotency_key}"
+    payload = {
+        "number": number,
+        "id": str(outcome.aggregate_id),
+        "position": outcome.position,
+        "replayed": outcome.replayed,
+        "idempotency_key": idempotency_key,
+    }
+    emit(f"receipt {number} {state}", payload, as_json=as_json)
 
 
 @app.command("annual")

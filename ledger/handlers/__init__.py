@@ -28,7 +28,7 @@ from ledger.handlers.money import (
     refund_donation,
     void_donation,
 )
-from ledger.handlers.receipts import issue_annual_receipt, issue_receipt
+from ledger.handlers.receipts import issue_annual_receipt, issue_receipt, void_receipt
 from ledger.unit_of_work import UnitOfWork
 
 __all__ = ["HANDLERS", "Context", "Handled", "outcome_of_first_use"]
@@ -49,4 +49,5 @@ HANDLERS: dict[type[Any], Callable[[UnitOfWork, Any, Context], Handled]] = {
     c.RecordGrantReturn: record_grant_return,
     c.IssueReceipt: issue_receipt,
     c.IssueAnnualReceipt: issue_annual_receipt,
+    c.VoidReceipt: void_receipt,
 }

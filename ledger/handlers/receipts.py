@@ -8,6 +8,8 @@ Rules (BRIEF "Documents"; see ledger.receipt for numbering and coverage):
   (`void_receipt_covering`, called by the refund and void handlers). The next issue for that
   donation (or, for an annual receipt, that donor and year) is a replacement: the voided
   number with the next suffix (`-2`, `-3`), marked 再発行, for the amount net of refunds.
+- A receipt issued wrongly (a wrong address, since corrected) is voided on its own
+  (`VoidReceipt`); the next issue is its replacement in the same way, showing current facts.
 - An annual receipt lists the donor's donations of one calendar year (the year of their
   effective date), each net of refunds; voided and fully refunded ones are left out. Issuing
   it voids ("supersedes") any valid single-donation receipt of those donations, so no
@@ -99,6 +101,21 @@ def issue_annual_receipt(uow: UnitOfWork, cmd: c.IssueAnnualReceipt, ctx: Contex
     replaces = index.last_voided_annual(year)
     facts = _facts(uow, index, ctx, donor, ANNUAL, year, lines, replaces)
     return _done(uow, cmd, ctx, _issue(uow, index, facts, printer, ctx))
+
+
+def void_receipt(uow: UnitOfWork, cmd: c.VoidReceipt, ctx: Context) -> Handled:
+    _check_key(cmd.idempotency_key)
+    number = _number(cmd.number)
+    reason = values.text(cmd.reason, "reason", length_max=values.TEXT_LENGTH_MAX)
+    try:
+        receipt = uow.get(Receipt, receipt_id(number))
+    except NotFound:
+        raise NotFound(f"no receipt numbered {number}") from None
+    receipt.check_valid()
+    index = uow.get(DonorReceipts, donor_receipts_id(receipt.donor_id))
+    _void(uow, index, number, ctx.actor, reason)
+    outcome = c.Outcome(c.command_kind(type(cmd)), receipt.id)
+    return claim_key(uow, cmd, ctx, outcome), main_event(receipt)
 
 
 def void_receipt_covering(uow: UnitOfWork, donation: Donation, actor: str, reason: str) -> None:
@@ -259,6 +276,14 @@ def _printer(printer: object) -> ReceiptPrinter:
 def _check_key(key: str | None) -> None:
     if key is not None:
         values.idempotency_key(key)
+
+
+def _number(value: object) -> str:
+    if not isinstance(value, str) or not NUMBER_PATTERN.fullmatch(value):
+        raise InvalidInput(
+            "number", "must be a receipt number such as 2026-000123 or 2026-000123-2"
+        )
+    return value
 
 
 def _year(value: object) -> int:

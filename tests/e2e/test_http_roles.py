@@ -54,6 +54,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/donations/{donation_id}/receipts"): Access.ADMIN,
     ("GET", "/v1/receipts/{number}"): Access.READERS,
     ("GET", "/v1/receipts/{number}.pdf"): Access.READERS,
+    ("POST", "/v1/receipts/{number}/void"): Access.ADMIN,
     ("GET", "/v1/donors/{donor_id}/receipts"): Access.OWN_DONOR,
     ("GET", "/v1/donors/{donor_id}/receipts/{number}.pdf"): Access.OWN_DONOR,
     ("GET", "/v1/funds/{fund_id}/statement.pdf"): Access.READERS,

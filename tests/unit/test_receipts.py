@@ -3,6 +3,7 @@ given / when / then on the in-memory ledger with a printer that only hashes the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from datetime import UTC, date, datetime
@@ -19,8 +20,10 @@ from ledger.errors import (
     DonationAlreadyVoided,
     DonationPartlyRefunded,
     InvalidInput,
+    NotFound,
     NothingToReceipt,
     ReceiptAlreadyIssued,
+    ReceiptVoided,
     RefundExceedsDonation,
 )
 from ledger.receipt import Receipt, ReceiptFacts, receipt_id
@@ -253,11 +256,19 @@ def test_refund_voids_the_annual_receipt_and_the_replacement_is_its_next_suffix(
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["issue", "reissue", "refund", "void", "annual"]),
+        st.sampled_from(["issue", "reissue", "refund", "void", "annual", "void_receipt"]),
         st.integers(min_value=0, max_value=2),
     ),
     max_size=12,
 )
+
+
+def void_any_receipt(ledger: Ledger, which: int) -> None:
+    """Void one of the receipts issued so far (refused if it is voided already)."""
+    numbers = [e.number for e in ledger.events_since(0) if isinstance(e, Receipt.Issued)]
+    number = numbers[which % len(numbers)] if numbers else "2026-000001"
+    with contextlib.suppress(ReceiptVoided, NotFound):
+        ledger.run(c.VoidReceipt(number, "住所の誤り"))
 
 
 @settings(max_examples=40, deadline=None)
@@ -277,6 +288,8 @@ def test_no_donation_is_ever_covered_by_two_valid_receipts(
                 ledger.refund(ids[which], 1_000)
             elif operation == "void":
                 ledger.void(ids[which])
+            elif operation == "void_receipt":
+                void_any_receipt(ledger, which)
             else:
                 live = [i for i in ids if ledger.state(i).refundable_yen > 0]
                 annual(ledger, donor_id, 2026, live, reissue=which == 0)

@@ -1,7 +1,9 @@
 """Receipts (寄附金受領証明書): an admin issues them (`POST /v1/donations/{id}/receipts`, with
-an `Idempotency-Key`); admins and auditors read and download any (`/v1/receipts/{number}`); a
-donor lists and downloads only its own (`/v1/donors/{id}/receipts…`: another donor's answers
-404, exactly as an unknown one). A download is the PDF exactly as it was issued.
+an `Idempotency-Key`) and voids one issued wrongly (`POST /v1/receipts/{number}/void`), so
+that the next issue is its 再発行 replacement; admins and auditors read and download any
+(`/v1/receipts/{number}`); a donor lists and downloads only its own
+(`/v1/donors/{id}/receipts…`: another donor's answers 404, exactly as an unknown one). A
+download is the PDF exactly as it was issued.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from api.http.deps import (
     ServicesDep,
     check_donor_access,
 )
-from api.http.routes.common import READ_PROBLEMS, WRITE_RESPONSES
-from api.http.schemas import Recorded, Request
+from api.http.routes.common import READ_PROBLEMS, WRITE_RESPONSES, record
+from api.http.schemas import Recorded, Request, Text
 from api.receipt_views import (
     DocumentPrinter,
     donor_receipts,
@@ -31,7 +33,7 @@ from api.receipt_views import (
     receipt_document,
     receipt_summary,
 )
-from ledger.commands import IssueReceipt
+from ledger.commands import IssueReceipt, VoidReceipt
 from ledger.errors import NotFound
 from reports import IssuerView
 
@@ -46,6 +48,10 @@ class ReceiptRequest(Request):
     reissue: StrictBool = Field(
         default=False, description="Reprint the valid receipt under its number, marked 再発行."
     )
+
+
+class ReceiptVoidRequest(Request):
+    reason: Text = Field(examples=["寄附者の住所の誤り"])
 
 
 class ReceiptIssued(Recorded):
@@ -84,6 +90,21 @@ def issue_receipt(
     receipt = services.ledger.get(outcome.aggregate_id)
     recorded = Recorded.of(outcome)
     return ReceiptIssued(**recorded.model_dump(), number=receipt.number, sha256=receipt.sha256)
+
+
+@router.post("/v1/receipts/{number}/void", status_code=201, responses=WRITE_RESPONSES)
+def void_receipt(
+    number: str,
+    body: ReceiptVoidRequest,
+    admin: Admin,
+    idempotency_key: IdempotencyKey,
+    services: ServicesDep,
+    response: Response,
+) -> Recorded:
+    """Void a receipt issued wrongly (a wrong address, say): the next issue for its donation
+    (or its donor's year) is the replacement, numbered with the next suffix, marked 再発行."""
+    command = VoidReceipt(number=number, reason=body.reason, idempotency_key=idempotency_key)
+    return record(services, command, admin, response)
 
 
 @router.get("/v1/receipts/{number}.pdf", responses=PDF_RESPONSES, response_class=Response)
