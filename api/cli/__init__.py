@@ -26,6 +26,7 @@ from api.cli import (
     serve,
     statement,
     tokens,
+    users,
 )
 from api.cli.boundary import LedgerGroup
 from api.cli.session import Session
@@ -46,6 +47,7 @@ app.add_typer(grants.app, name="grant")
 app.add_typer(receipts.app, name="receipts")
 app.add_typer(statement.app, name="statement")
 app.add_typer(tokens.app, name="token")
+app.add_typer(users.app, name="user")
 app.add_typer(imports.app, name="import")
 app.add_typer(export.app, name="export")
 app.command("serve")(serve.serve)

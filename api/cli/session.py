@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import typer
 from eventsourcing.persistence import PersistenceError
 
+from api.console.accounts import create_console_tables
 from api.receipt_documents import ensure_table as ensure_receipt_documents_table
 from api.tokens import create_token_table
 from ledger.commands import Command, Outcome
@@ -79,6 +80,7 @@ class Session:
                     create_tables(self.settings.database_url)
                     create_read_models(self.settings.database_url)
                     create_token_table(engine)
+                    create_console_tables(engine)
                     ensure_receipt_documents_table(engine)
                 finally:
                     if is_postgres(engine):

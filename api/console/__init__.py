@@ -1,0 +1,1 @@
+"""The staff web console under /console (server-rendered, Japanese)."""
