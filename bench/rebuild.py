@@ -6,7 +6,7 @@ events (`bench.rebuild_history`, written with `FundLedger.execute_batch`; not ti
 - baseline: events per second merely reading the log a page at a time
   (`recorder.select_notifications`, 1,000 a page) and decoding each notification with
   `ledger.mapper.to_domain_event`, the least any projection must do;
-- rebuild: events per second of `runner.rebuild` of all four read models (drop, replay
+- rebuild: events per second of `runner.rebuild` of all the read models (drop, replay
   every page, build the indexes left aside);
 - ratio: rebuild / baseline, against the issue's bar of 0.40. The baseline is measured just
   before and just after the rebuild and the two averaged, so machine drift hits both sides.

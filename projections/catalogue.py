@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from ledger.errors import ConfigurationError
 from projections import runner
 from projections.database import engine_for
+from projections.donor_directory import DonorDirectoryProjector
 from projections.donor_summaries_projector import DonorSummariesProjector
 from projections.fund_balances import FundBalancesProjector
 from projections.grant_register import GrantRegisterProjector
@@ -28,6 +29,7 @@ def all_projectors() -> list[Projector]:
         JournalEntriesProjector(),
         DonorSummariesProjector(),
         GrantRegisterProjector(),
+        DonorDirectoryProjector(),
     ]
 
 

@@ -5,12 +5,11 @@ normalised, against every donor's kana and name normalised the same way. A name 
 no donor, or more than one, is a problem for a person to resolve (by registering the donor,
 or by writing the donor id in the row); it is never guessed.
 
-Normalisation (`normalised_name`): NFKC (half-width katakana → full-width, full-width letters
-and digits → ASCII), hiragana → katakana, small kana → large (banks print `ｷﾖｳﾄ` for キョウト),
-hyphens → ー, spaces and punctuation removed, letters case-folded. The legal-entity marks of
-bank lists are spelled out where they stand (`ｶ)ﾔﾏﾀﾞｼｮｳｼﾞ` → カブシキガイシヤヤマダシヨウジ,
-`ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ` → …カブシキガイシヤ), so a company matches a donor whose kana spells its
-entity out in the same place, and never an individual of the same name.
+Normalisation (`normalised_name`): `ledger.kana.folded` (NFKC, hiragana → katakana, small
+kana → large, hyphens → ー, spaces removed, letters case-folded), then punctuation removed.
+The legal-entity marks of bank lists are spelled out where they stand (`ｶ)ﾔﾏﾀﾞｼｮｳｼﾞ` →
+カブシキガイシヤヤマダシヨウジ, `ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ` → …カブシキガイシヤ), so a company matches a donor
+whose kana spells its entity out in the same place, and never an individual of the same name.
 
 Postal transfer accounts are not matched: donors have no account field yet.
 """
@@ -23,14 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)} | {
-    0x309D: 0x30FD,
-    0x309E: 0x30FE,
-}
-_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
-_HYPHENS = str.maketrans(dict.fromkeys("-‐‑‒–—―−", "ー"))
-# Bank abbreviations of legal entities (全銀協 rules), spelled out in kana.
-_ENTITIES = {
+from ledger.kana import folded
+
+# Bank abbreviations of legal entities (全銀協 rules), spelled out in kana (folded).
+_SPELLINGS = {
     "カ": "カブシキガイシャ",
     "ユ": "ユウゲンガイシャ",
     "ド": "ゴウドウガイシャ",
@@ -43,6 +38,7 @@ _ENTITIES = {
     "ガク": "ガッコウホウジン",
     "イ": "イリョウホウジン",
 }
+_ENTITIES = {abbreviation: folded(spelling) for abbreviation, spelling in _SPELLINGS.items()}
 _LEADING_ENTITY = re.compile(r"^([ア-ン]{1,3})\)")
 _TRAILING_ENTITY = re.compile(r"\(([ア-ン]{1,3})$")
 _VOICED_VARIANTS = (
@@ -68,13 +64,11 @@ class Match:
 
 
 def normalised_name(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).translate(_HIRAGANA_TO_KATAKANA)
-    folded = "".join(folded.split()).translate(_SMALL_TO_LARGE)
-    folded = _spelled_out_entities(folded).translate(_HYPHENS).translate(_SMALL_TO_LARGE)
+    spelled_out = _spelled_out_entities(folded(text))
     for variant, spelling in _VOICED_VARIANTS:
-        folded = folded.replace(variant, spelling)
-    kept = (c for c in folded if not unicodedata.category(c).startswith(("P", "Z", "C")))
-    return "".join(kept).casefold()
+        spelled_out = spelled_out.replace(variant, spelling)
+    kept = (c for c in spelled_out if not unicodedata.category(c).startswith(("P", "Z", "C")))
+    return "".join(kept)
 
 
 def _spelled_out_entities(text: str) -> str:
