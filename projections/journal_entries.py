@@ -168,3 +168,19 @@ def search_journal(
     )
     with engine.connect() as connection:
         return [PostingRow(**row) for row in connection.execute(query).mappings()]
+
+
+def latest_entries(engine: Engine, fund_id: UUID, *, count: int = 20) -> list[PostingRow]:
+    """The fund's newest journal entries, newest first: one row per entry, its first posting,
+    which carries the entry's amount (the donation, refund, award, payment or return)."""
+    if not 1 <= count <= PAGE_SIZE_MAX:
+        raise InvalidInput("count", f"must be from 1 to {PAGE_SIZE_MAX}, got {count}")
+    c = journal_postings.c
+    query = (
+        sa.select(journal_postings)
+        .where(c.fund_id == fund_id, c.posting_index == 0)
+        .order_by(c.position.desc())
+        .limit(count)
+    )
+    with engine.connect() as connection:
+        return [PostingRow(**row) for row in connection.execute(query).mappings()]

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from api.cli.session import Session
+from api.console.accounts import check_console_tables
 from api.http.observability import Metrics, configure_logging, install_observability
 from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
 from api.http.routes import (
@@ -76,6 +77,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     routers = (funds, donors, donations, grants, imports, audit, service, receipts, statements)
     for module in routers:
         app.include_router(module.router)
+    # Imported here: the console's modules import api.http's, which import this one.
+    from api.console.install import install_console
+
+    install_console(app)
     app.state.metrics = Metrics(gauges=lambda: app.state.services.lag())
     install_observability(app, app.state.metrics)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
@@ -104,6 +109,7 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
             ledger = session.ledger()
             check_read_model_tables(engine, session.database)
             check_token_table(engine, session.database)
+            check_console_tables(engine, session.database)
             if settings.project_in_process:
                 projection = ProjectionWorker(
                     projection_session.ledger(),

@@ -33,6 +33,14 @@ class ApiSettings(Settings):
     projection_poll_s: float = Field(default=0.5, gt=0, le=60)
     # `/readyz` answers 503 while the read models are more events than this behind the log.
     ready_lag_events_max: int = Field(default=10_000, ge=0)
+    # The staff console (`/console`): consecutive wrong passwords that lock an account, for
+    # how long, and how long an idle session lives.
+    console_failures_max: int = Field(default=5, ge=1, le=100)
+    console_lockout_s: float = Field(default=900.0, gt=0, le=7 * 24 * 3600)
+    console_session_idle_s: float = Field(default=8 * 3600.0, gt=0, le=7 * 24 * 3600)
+    # Mark the console's cookies `Secure` (sent over HTTPS only; browsers also send them to
+    # http://localhost). Turn off only behind a proxy on plain HTTP you trust.
+    console_cookie_secure: bool = True
 
     def check_production(self) -> None:
         """Refuse, in production, what is only fit for a laptop; `ConfigurationError` names it

@@ -1,0 +1,69 @@
+"""The dashboard: every fund's figures, and one fund's page (cash, committed, available per
+designation, progress toward its target, its latest transactions, projection lag if any).
+
+A page given `?position=N` (where a form sends the browser after recording) waits, bounded,
+until the read models include that write, so the figures shown include it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.console.routing import ConsoleRoute, Staff, services_of
+from api.console.web import CONSOLE_PREFIX, render
+from ledger.errors import NotFound
+from projections.fund_balances import fund_balances
+from projections.journal_entries import latest_entries
+
+LATEST_COUNT = 20
+POSITION_MAX = 2**63 - 1
+Position = Annotated[int | None, Query(ge=0, le=POSITION_MAX)]
+
+router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+KINDS_JA = {
+    "donation": "寄附",
+    "refund": "返金",
+    "void": "寄附の取消",
+    "grant_award": "助成の決定",
+    "grant_reduction": "助成の減額",
+    "grant_cancellation": "助成の取消",
+    "disbursement": "交付",
+    "grant_return": "返還",
+}
+
+
+@router.get("/")
+def funds_overview(request: Request, staff: Staff, position: Position = None) -> Response:
+    services = services_of(request)
+    services.wait_for(position)
+    return render(
+        request,
+        "dashboard.html",
+        staff,
+        funds=fund_balances(services.engine),
+        lag=services.lag(),
+    )
+
+
+@router.get("/funds/{fund_id}")
+def fund_dashboard(
+    request: Request, fund_id: UUID, staff: Staff, position: Position = None
+) -> Response:
+    services = services_of(request)
+    services.wait_for(position)
+    found = fund_balances(services.engine, fund_id)
+    if not found:
+        raise NotFound(f"no fund with id {fund_id}")
+    return render(
+        request,
+        "fund.html",
+        staff,
+        fund=found[0],
+        pot_names={pot.pot: pot.name for pot in found[0].pots},
+        latest=latest_entries(services.engine, fund_id, count=LATEST_COUNT),
+        kinds_ja=KINDS_JA,
+        lag=services.lag(),
+    )

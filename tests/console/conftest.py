@@ -1,0 +1,48 @@
+"""The console as its staff meet it: the real app on a real database (SQLite and
+PostgreSQL), driven like a browser through its forms (`Console`), with an administrator
+`kanri` and an auditor `kansa` ready to sign in, and the API client of `tests.e2e` beside it
+for setting up funds quickly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.cli.session import Session
+from api.http import create_app
+from api.http.settings import ApiSettings
+from ledger.settings import Settings
+from tests.console.pages import Console
+from tests.e2e.http import Api
+
+ADMIN = "kanri"
+AUDITOR = "kansa"
+
+
+def console_for(database_url: str, **settings: object) -> Iterator[Console]:
+    session = Session(Settings(database_url=database_url, actor="test-setup"))
+    session.initialise()
+    session.close()
+    chosen = ApiSettings(
+        database_url=database_url, read_wait_s=20, projection_poll_s=0.05, **settings
+    )
+    app = create_app(chosen)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        console = Console(client, Api(client, database_url))
+        console.add_user(ADMIN, "admin")
+        console.add_user(AUDITOR, "auditor")
+        yield console
+
+
+@pytest.fixture
+def console(database_url: str) -> Iterator[Console]:
+    yield from console_for(database_url)
+
+
+@pytest.fixture
+def admin(console: Console) -> Console:
+    """The console, signed in as the administrator."""
+    assert console.sign_in(ADMIN).status_code == 200
+    return console
