@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -35,6 +35,9 @@ from api.http.services import Services
 from ledger import errors
 
 SESSION_COOKIE = "fund_ledger_console"
+POSITION_MAX = 2**63 - 1
+# `?position=N`: where a form sends the browser after a write; the page waits for it.
+PositionQuery = Annotated[int | None, Query(ge=0, le=POSITION_MAX)]
 _log = logging.getLogger("fund_ledger.console")
 
 

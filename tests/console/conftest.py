@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from api.cli.session import Session
+from api.console import accounts
 from api.http import create_app
 from api.http.settings import ApiSettings
 from ledger.settings import Settings
@@ -19,6 +21,15 @@ from tests.e2e.http import Api
 
 ADMIN = "kanri"
 AUDITOR = "kansa"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with its smallest cost: these tests sign in hundreds of times, and what they
+    check is the console, not the hash's strength (tests/integration checks the real one)."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
 
 
 def console_for(database_url: str, **settings: object) -> Iterator[Console]:

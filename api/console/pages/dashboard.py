@@ -6,20 +6,17 @@ until the read models include that write, so the figures shown include it."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from api.console.routing import ConsoleRoute, Staff, services_of
+from api.console.routing import ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, render
 from ledger.errors import NotFound
 from projections.fund_balances import fund_balances
 from projections.journal_entries import latest_entries
 
 LATEST_COUNT = 20
-POSITION_MAX = 2**63 - 1
-Position = Annotated[int | None, Query(ge=0, le=POSITION_MAX)]
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -36,7 +33,7 @@ KINDS_JA = {
 
 
 @router.get("/")
-def funds_overview(request: Request, staff: Staff, position: Position = None) -> Response:
+def funds_overview(request: Request, staff: Staff, position: PositionQuery = None) -> Response:
     services = services_of(request)
     services.wait_for(position)
     return render(
@@ -50,7 +47,7 @@ def funds_overview(request: Request, staff: Staff, position: Position = None) ->
 
 @router.get("/funds/{fund_id}")
 def fund_dashboard(
-    request: Request, fund_id: UUID, staff: Staff, position: Position = None
+    request: Request, fund_id: UUID, staff: Staff, position: PositionQuery = None
 ) -> Response:
     services = services_of(request)
     services.wait_for(position)

@@ -6,16 +6,17 @@ Japanese message next to the field the refusal is about."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from api.console.forms import FormErrors, parse
 from api.console.pages.common import after_write, designations_of, record
 from api.console.routing import (
     AdminForm,
     ConsoleRoute,
+    PositionQuery,
     Staff,
     StaffAdmin,
     Submission,
@@ -32,7 +33,6 @@ from ledger.service import FundLedger
 from projections.fund_balances import fund_balances
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-PositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 
 
 @router.get("/donations/new")

@@ -7,22 +7,28 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from projections.donor_directory import search_donor_directory
 
 from api.cli.donors import donor_state
 from api.console.forms import FormErrors, parse
 from api.console.pages.common import after_write, record
-from api.console.routing import AdminForm, ConsoleRoute, Staff, StaffAdmin, services_of
+from api.console.routing import (
+    AdminForm,
+    ConsoleRoute,
+    PositionQuery,
+    Staff,
+    StaffAdmin,
+    services_of,
+)
 from api.console.web import CONSOLE_PREFIX, new_form_key, render
 from api.http.queries import DonationFilter, list_donations
 from api.http.schemas import DonorCorrection, DonorCreate
 from api.receipt_views import donor_receipts
 from ledger.commands import CorrectDonor, RegisterDonor
 from ledger.donor import Donor
+from projections.donor_directory import search_donor_directory
 from projections.donor_summaries import donor_summary
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-PositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 SEARCH_PAGE_SIZE = 50
 DONATIONS_SHOWN_MAX = 200
 CORRECTABLE = ("name", "kana", "postal_code", "address", "email", "publish_name")

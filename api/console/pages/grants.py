@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
@@ -27,6 +27,7 @@ from api.console.routing import (
     AdminForm,
     ConsoleRefused,
     ConsoleRoute,
+    PositionQuery,
     Staff,
     StaffAdmin,
     Submission,
@@ -61,7 +62,6 @@ from projections.grant_register import (
 )
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-PositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 REGISTER_SHOWN_MAX = 200
 GENERAL_JA = "一般"
 STATUS_NAMES_JA = {

@@ -33,7 +33,7 @@ from api.audit.times import JAPAN
 from api.console.forms import FormErrors, parse
 from api.console.messages import FIELD_LABELS_JA
 from api.console.pages.dashboard import KINDS_JA
-from api.console.routing import ConsoleRoute, Staff, services_of
+from api.console.routing import ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, render
 from ledger.journal import JournalEntry, Posting, Side
 from ledger.money import AMOUNT_YEN_MAX
@@ -49,10 +49,8 @@ router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_s
 
 PAGE_SIZE = 100
 CSV_PAGE_SIZE = PAGE_SIZE_MAX
-POSITION_MAX = 2**63 - 1
 COUNTERPARTY_LENGTH_MAX = 200
 UTF8_BOM = "\ufeff"
-Position = Annotated[int | None, Query(ge=0, le=POSITION_MAX)]
 PostingIndex = Annotated[int | None, Query(ge=0, le=1000)]
 # The query's names (as `GET /v1/journal` and the form have them) → the filters' fields.
 FIELDS = {
@@ -147,9 +145,9 @@ def _search(
 def search(
     request: Request,
     staff: Staff,
-    after_position: Position = None,
+    after_position: PositionQuery = None,
     after_posting: PostingIndex = None,
-    position: Position = None,
+    position: PositionQuery = None,
 ) -> Response:
     services = services_of(request)
     services.wait_for(position)
@@ -187,7 +185,7 @@ def _query(values: Mapping[str, str], **more: int) -> str:
 
 
 @router.get("/journal.csv")
-def download(request: Request, staff: Staff, position: Position = None) -> Response:
+def download(request: Request, staff: Staff, position: PositionQuery = None) -> Response:
     """Every matching posting as the auditor's CSV export writes it (UTF-8 with BOM)."""
     services = services_of(request)
     services.wait_for(position)

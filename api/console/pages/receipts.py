@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.console.forms import FormErrors, parse
 from api.console.pages.common import after_write, record
 from api.console.pages.donations import donation_page
-from api.console.routing import AdminForm, ConsoleRoute, Staff, services_of
+from api.console.routing import AdminForm, ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, new_form_key, render
 from api.foundation import FoundationSettings
 from api.http.routes.receipts import ReceiptRequest, ReceiptVoidRequest
@@ -32,7 +32,6 @@ from ledger.service import FundLedger
 from reports import IssuerView
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-PositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 NumberQuery = Annotated[str, Query(max_length=20)]
 # Where a void may send the browser back to: the donor's or the donation's page.
 _RETURN_TO = re.compile(
