@@ -5,7 +5,8 @@
   on or before it), in log order, each with the pot's cash and committed money after it. The
   last figures are the fund's balances as of that date (`fund-ledger balances --as-of`).
 - `record_history`: every event of a donation, a grant or a donor (a donor's own events and
-  those of each of its donations), in log order.
+  those of each of its donations), in log order; for a donation, also the events of every
+  receipt that lists it (issued, reprinted, voided), and for a donor, of all its receipts.
 
 Each item says when it was recorded, its effective date, who recorded it and why.
 """
@@ -28,6 +29,7 @@ from ledger.errors import NotFound
 from ledger.fund import Fund
 from ledger.journal import JournalEntry, Side, journal_entry
 from ledger.money import format_yen
+from ledger.receipt import DonorReceipts, Receipt, donor_receipts_id, receipt_id
 from ledger.service import FundLedger
 from ledger.store import ChainedApplicationRecorder
 from ledger.values import GENERAL
@@ -89,6 +91,11 @@ def record_history(ledger: FundLedger, kind: str, record_id: UUID) -> list[Histo
     aggregate_ids = [record_id]
     if kind == "donor":
         aggregate_ids += _donations_of(ledger, record_id)
+        aggregate_ids += _receipts_of(ledger, record_id, donation_id=None)
+    if kind == "donation":
+        donation = ledger.get(record_id)
+        if isinstance(donation, Donation):
+            aggregate_ids += _receipts_of(ledger, donation.donor_id, donation_id=record_id)
     recorder = ledger.recorder
     assert isinstance(recorder, ChainedApplicationRecorder), "the ledger refuses any other"
     items = []
@@ -117,6 +124,18 @@ def _donations_of(ledger: FundLedger, donor_id: UUID) -> list[UUID]:
         event.originator_id
         for _, event in _walk(ledger, [topic])
         if isinstance(event, Donation.Recorded) and event.donor_id == donor_id
+    ]
+
+
+def _receipts_of(ledger: FundLedger, donor_id: UUID, donation_id: UUID | None) -> list[UUID]:
+    """The ids of the donor's receipts (those that list `donation_id`, if given)."""
+    index = ledger.get(donor_receipts_id(donor_id))
+    if not isinstance(index, DonorReceipts):
+        return []
+    return [
+        receipt_id(number)
+        for number, receipt in index.receipts.items()
+        if donation_id is None or donation_id.hex in receipt["donation_ids"]
     ]
 
 
@@ -199,6 +218,12 @@ def _summary(event: DomainEvent, entry: JournalEntry | None) -> tuple[str, dict[
         return f"designation {e.designation} ({e.name}) added", {}
     if isinstance(event, Donor.Registered):
         return f"donor {e.name} ({e.kind}) registered", {}
+    if isinstance(event, Receipt.Issued):
+        return f"receipt {e.number} ({e.kind}) issued, sha256 {e.sha256[:12]}…", {}
+    if isinstance(event, Receipt.Reprinted):
+        return f"receipt reprinted (再発行), sha256 {e.sha256[:12]}…", {}
+    if isinstance(event, Receipt.Voided):
+        return "receipt voided", {}
     if isinstance(event, Donor.DetailsCorrected):
         changed = ", ".join(f"{name} → {value}" for name, value in e.changes.items())
         return f"donor details corrected: {changed}", {}

@@ -77,6 +77,23 @@ def test_a_donations_history_says_who_recorded_each_event_when_and_why(database_
     assert events[1]["amounts_yen"] == {"amount_yen": 3000, "fee_returned_yen": 105}
 
 
+def test_a_donations_history_includes_its_receipts_issued_and_voided(database_url: str) -> None:
+    ids = life_of_a_donation_and_a_grant(database_url)
+    issued = as_("事務局 田中", database_url, "receipts", "issue", "--donation", ids["donation"],
+                 "--json")  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    number = json.loads(issued.stdout)["number"]
+    voided = as_("事務局 田中", database_url, "receipts", "void", number, "--reason", "宛名の誤り")
+    assert voided.exit_code == 0, voided.output
+    events = history(database_url, "--donation", ids["donation"])
+    assert [e["type"] for e in events] == ["Donation.Recorded", "Donation.Refunded",
+                                           "Receipt.Issued", "Receipt.Voided"]  # fmt: skip
+    assert events[3]["reason"] == "宛名の誤り"
+    assert events[3]["actor"] == "事務局 田中"
+    donor_events = [e["type"] for e in history(database_url, "--donor", ids["donor"])]
+    assert donor_events[-2:] == ["Receipt.Issued", "Receipt.Voided"]
+
+
 def test_a_grants_history_holds_every_change_in_log_order(database_url: str) -> None:
     ids = life_of_a_donation_and_a_grant(database_url)
     events = history(database_url, "--grant", ids["grant"])
