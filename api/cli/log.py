@@ -1,5 +1,5 @@
 """The stored event log: `init` creates its tables, `events` pages through it, `verify` walks
-its hash chain (BRIEF rule 9)."""
+its hash chain (BRIEF rule 9) or checks a fund statement against it (`--statement`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from api.cli import options
 from api.cli.output import emit, to_json
 from api.cli.projections import read_models
 from api.cli.session import session_of
+from api.cli.statement import verify_statement_file
 from api.receipt_documents import issued_documents
 from ledger.errors import InvalidInput
 from ledger.snapshots import verify_snapshots
@@ -122,11 +123,28 @@ def verify(
     head: Annotated[
         str | None, typer.Option("--head", help="With --file: a head hash published earlier.")
     ] = None,
+    statement: Annotated[
+        Path | None,
+        typer.Option(
+            "--statement",
+            help="Verify a statement PDF's figures, range and chain hash against the ledger.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
     as_json: options.JsonFlag = False,
 ) -> None:
     """Recompute the hash chain over every event and check the funds' snapshots against
     their events: exit 0 if intact, 1 naming the first fault. `--all` runs every check,
-    one line each; `--file FILE --head HASH` checks an exported log offline."""
+    one line each; `--file FILE --head HASH` checks an exported log offline;
+    `--statement FILE.pdf` checks a fund statement (as `statement verify FILE.pdf`)."""
+    if statement is not None:
+        if any(given is not None for given in (expect_head, file, head)) or all_checks:
+            raise InvalidInput(
+                "--statement", "checks one statement: --expect-head, --all, --file do not apply"
+            )
+        verify_statement_file(session_of(ctx).ledger(), statement, as_json=as_json)
+        return
     if file is not None or head is not None:
         verify_file(file, head, expect_head=expect_head, all_checks=all_checks, as_json=as_json)
         return

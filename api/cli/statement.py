@@ -2,7 +2,7 @@
 
     fund-ledger statement --fund ID --year 2026 [--out FILE]        # 年度 2026: Apr 2026 – Mar 2027
     fund-ledger statement --fund ID --from 2026-04-01 --to 2026-09-30 [--out FILE]
-    fund-ledger statement verify FILE.pdf
+    fund-ledger statement verify FILE.pdf       (or: fund-ledger verify --statement FILE.pdf)
 
 `verify` recomputes the figures from the ledger over the statement's own range of the log
 and compares them, and the chain hash at its last position, with those embedded in the PDF.
@@ -24,6 +24,7 @@ from api.statement_verify import verify_statement
 from api.statement_views import fiscal_year, statement_view
 from ledger.errors import InvalidInput
 from ledger.money import format_yen
+from ledger.service import FundLedger
 from reports import render_statement
 
 app = typer.Typer(
@@ -103,8 +104,13 @@ def verify(
     as_json: options.JsonFlag = False,
 ) -> None:
     """Check a statement PDF against the ledger: exit 0 if every figure, the range and the
-    chain hash match; exit 1 naming what differs."""
-    ledger = session_of(ctx).ledger()
+    chain hash match; exit 1 naming what differs (the same as `verify --statement FILE`)."""
+    verify_statement_file(session_of(ctx).ledger(), file, as_json=as_json)
+
+
+def verify_statement_file(ledger: FundLedger, file: Path, *, as_json: bool) -> None:
+    """Check the statement `file` against the ledger and say so; `StatementMismatch` (exit 1)
+    names what differs. Shared by `statement verify FILE` and `verify --statement FILE`."""
     figures = verify_statement(ledger, file.read_bytes())
     text = (
         f"statement verified: {figures['fund_name']} {figures['period_from']}.."

@@ -1,7 +1,8 @@
 """Fund statements from the ledger, end to end on SQLite and PostgreSQL: the figures per
-designation, by effective date; `fund-ledger statement verify` accepts the true file (also
-after a late entry dated inside its period) and rejects one whose figures or range were
-edited; the HTTP download carries the same figures."""
+designation, by effective date; `fund-ledger statement verify FILE` and its other spelling
+`fund-ledger verify --statement FILE` accept the true file (also after a late entry dated
+inside its period) and reject one whose figures or range were edited; the HTTP download
+carries the same figures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from api.cli import app
@@ -22,6 +24,11 @@ from reports import StatementView, read_statement_metadata, render_statement
 from tests.e2e.http import Api
 
 runner = CliRunner()
+VERIFY_COMMANDS = pytest.mark.parametrize(
+    "verify_command",
+    [("statement", "verify"), ("verify", "--statement")],
+    ids=["statement-verify", "verify-statement"],
+)
 
 
 def cli(url: str, *args: str) -> Result:
@@ -156,8 +163,9 @@ def test_statement_figures_per_designation_by_effective_date(
     assert general["closing_balance_yen"] == 0
 
 
+@VERIFY_COMMANDS
 def test_verify_accepts_the_true_statement_even_after_a_late_entry(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, verify_command: tuple[str, str]
 ) -> None:
     fund_id = given_a_year_of_a_fund(database_url)
     out = tmp_path / "statement.pdf"
@@ -173,7 +181,7 @@ def test_verify_accepts_the_true_statement_even_after_a_late_entry(
         "--out",
         str(out),
     )
-    assert ok(database_url, "statement", "verify", str(out))["verified"] is True
+    assert ok(database_url, *verify_command, str(out))["verified"] is True
     donors = ok(
         database_url,
         "donor",
@@ -204,7 +212,7 @@ def test_verify_accepts_the_true_statement_even_after_a_late_entry(
         "--date",
         "2026-05-05",
     )
-    assert ok(database_url, "statement", "verify", str(out))["verified"] is True
+    assert ok(database_url, *verify_command, str(out))["verified"] is True
 
 
 def _true_view(ledger: FundLedger, fund_id: str) -> StatementView:
@@ -218,7 +226,10 @@ def _true_view(ledger: FundLedger, fund_id: str) -> StatementView:
     )
 
 
-def test_verify_rejects_an_edited_figure(database_url: str, tmp_path: Path) -> None:
+@VERIFY_COMMANDS
+def test_verify_rejects_an_edited_figure(
+    database_url: str, tmp_path: Path, verify_command: tuple[str, str]
+) -> None:
     fund_id = given_a_year_of_a_fund(database_url)
     ledger = FundLedger(env=eventsourcing_env(database_url))
     view = _true_view(ledger, fund_id)
@@ -234,14 +245,17 @@ def test_verify_rejects_an_edited_figure(database_url: str, tmp_path: Path) -> N
     true = tmp_path / "true.pdf"
     true.write_bytes(render_statement(view))
 
-    assert cli(database_url, "statement", "verify", str(true)).exit_code == 0
-    result = cli(database_url, "statement", "verify", str(forged))
+    assert cli(database_url, *verify_command, str(true)).exit_code == 0
+    result = cli(database_url, *verify_command, str(forged))
     assert result.exit_code == 1
     assert "statement-mismatch" in result.stderr
     assert "pots" in result.stderr
 
 
-def test_verify_rejects_an_edited_range(database_url: str, tmp_path: Path) -> None:
+@VERIFY_COMMANDS
+def test_verify_rejects_an_edited_range(
+    database_url: str, tmp_path: Path, verify_command: tuple[str, str]
+) -> None:
     fund_id = given_a_year_of_a_fund(database_url)
     ledger = FundLedger(env=eventsourcing_env(database_url))
     view = _true_view(ledger, fund_id)
@@ -254,18 +268,61 @@ def test_verify_rejects_an_edited_range(database_url: str, tmp_path: Path) -> No
     ):
         forged = tmp_path / "forged.pdf"
         forged.write_bytes(render_statement(dataclasses.replace(view, **changes)))
-        result = cli(database_url, "statement", "verify", str(forged))
+        result = cli(database_url, *verify_command, str(forged))
         assert result.exit_code == 1, changes
         assert "statement-mismatch" in result.stderr
 
 
-def test_verify_rejects_a_pdf_that_is_no_statement(database_url: str, tmp_path: Path) -> None:
+@VERIFY_COMMANDS
+def test_verify_rejects_a_pdf_that_is_no_statement(
+    database_url: str, tmp_path: Path, verify_command: tuple[str, str]
+) -> None:
     given_a_year_of_a_fund(database_url)
     bogus = tmp_path / "bogus.pdf"
     bogus.write_bytes(b"%PDF-1.4 not really")
-    result = cli(database_url, "statement", "verify", str(bogus))
+    result = cli(database_url, *verify_command, str(bogus))
     assert result.exit_code == 1
     assert "not a fund-ledger statement" in result.stderr
+
+
+def test_verify_statement_says_the_same_as_statement_verify(
+    database_url: str, tmp_path: Path
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    out = tmp_path / "statement.pdf"
+    ok(database_url, "statement", "--fund", fund_id, "--year", "2026", "--out", str(out))
+    through_verify = cli(database_url, "verify", "--statement", str(out))
+    through_statement = cli(database_url, "statement", "verify", str(out))
+    assert through_verify.exit_code == through_statement.exit_code == 0
+    assert through_verify.stdout == through_statement.stdout
+    expected = "statement verified: 亀岡協働基金 2026-04-01..2027-03-31"
+    assert through_verify.stdout.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [("--all",), ("--expect-head", "0" * 64), ("--file", "events.jsonl", "--head", "0" * 64)],
+    ids=["all", "expect-head", "file"],
+)
+def test_verify_statement_refuses_the_chain_options_beside_it(
+    database_url: str, tmp_path: Path, other: tuple[str, ...]
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    out = tmp_path / "statement.pdf"
+    ok(database_url, "statement", "--fund", fund_id, "--year", "2026", "--out", str(out))
+    result = cli(database_url, "verify", "--statement", str(out), *other)
+    assert result.exit_code == 1
+    assert "--statement" in result.stderr
+    assert "do not apply" in result.stderr
+
+
+def test_verify_statement_of_a_missing_file_is_a_usage_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    given_a_year_of_a_fund(database_url)
+    result = cli(database_url, "verify", "--statement", str(tmp_path / "missing.pdf"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
 
 
 def test_http_statement_carries_the_same_figures_for_readers_only(api: Api) -> None:
