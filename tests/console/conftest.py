@@ -1,7 +1,7 @@
-"""The console as its staff meet it: the real app on a real database (SQLite and
-PostgreSQL), driven like a browser through its forms (`Console`), with an administrator
-`kanri` and an auditor `kansa` ready to sign in, and the API client of `tests.e2e` beside it
-for setting up funds quickly."""
+"""The console as its staff meet it: the real app on a real database (SQLite; the money
+flows also on PostgreSQL), driven like a browser through its forms (`Console`), with an
+administrator `kanri` and an auditor `kansa` ready to sign in, and the API client of
+`tests.e2e` beside it for setting up funds quickly."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def console_for(database_url: str, **settings: object) -> Iterator[Console]:
 
 
 @pytest.fixture
-def console(database_url: str) -> Iterator[Console]:
-    yield from console_for(database_url)
+def console(sqlite_url: str) -> Iterator[Console]:
+    """On SQLite: the pages and forms behave alike on both databases; what depends on the
+    storage under them is tested through the API and the ledger on both."""
+    yield from console_for(sqlite_url)
 
 
 @pytest.fixture
@@ -57,3 +59,11 @@ def admin(console: Console) -> Console:
     """The console, signed in as the administrator."""
     assert console.sign_in(ADMIN).status_code == 200
     return console
+
+
+@pytest.fixture
+def admin_on_both(database_url: str) -> Iterator[Console]:
+    """Signed in as the administrator, on SQLite and on PostgreSQL: for the money flows."""
+    for console in console_for(database_url):
+        assert console.sign_in(ADMIN).status_code == 200
+        yield console
