@@ -18,7 +18,6 @@ from ledger import errors
 
 M = TypeVar("M", bound=BaseModel)
 
-FIELD_LENGTH_MAX = 2_000  # no form field is longer; a longer one is refused unread
 _AMOUNT_DECORATION = re.compile(r"[¥￥,，円\s]")
 
 
