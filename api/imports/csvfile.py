@@ -18,7 +18,9 @@ from enum import Enum
 from ledger.errors import ImportTooLarge
 from ledger.service import BATCH_SIZE_MAX
 
-FILE_SIZE_BYTES_MAX = 4 * 1024 * 1024  # 10,000 rows of ~400 bytes
+# Room for ROW_COUNT_MAX rows of 167 bytes on average: a bank's transfer list has rows of
+# 45-80 bytes (see tests/data), so 100,000 of them make 5-8 MB.
+FILE_SIZE_BYTES_MAX = 16 * 1024 * 1024
 ROW_COUNT_MAX = BATCH_SIZE_MAX  # one file is one atomic write, which holds at most this many
 UTF8_BOM = b"\xef\xbb\xbf"
 
