@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from ledger import values
 from ledger.errors import ConfigurationError, InvalidInput, NotFound
+from projections.database import read_rows
 
 TOKEN_PREFIX = "flt"
 TOKEN_ID_BYTES = 6
@@ -147,14 +148,16 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
     if not token.startswith(f"{TOKEN_PREFIX}_") or len(token) > TOKEN_LENGTH_MAX:
         return None
     digest = _digest(token)
-    query = sa.select(api_tokens).where(api_tokens.c.token_sha256 == digest)
-    with engine.connect() as connection:
-        row = connection.execute(query).first()
-    if row is None or row.revoked_at_utc is not None:
+    rows = read_rows(engine, _BY_DIGEST, {"digest": digest})
+    if not rows or rows[0]["revoked_at_utc"] is not None:
         return None
-    if not hmac.compare_digest(row.token_sha256, digest):
+    row = rows[0]
+    if not hmac.compare_digest(row["token_sha256"], digest):
         return None
-    return Principal(row.token_id, row.name, Role(row.role), row.donor_id)
+    return Principal(row["token_id"], row["name"], Role(row["role"]), row["donor_id"])
+
+
+_BY_DIGEST = sa.select(api_tokens).where(api_tokens.c.token_sha256 == sa.bindparam("digest"))
 
 
 def _role(value: str) -> Role:

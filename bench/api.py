@@ -253,7 +253,7 @@ def _wait_until_listening(port: int) -> None:
     deadline_s = time.monotonic() + SERVER_START_S_MAX
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
                 if answer.status == 200:
                     return
         except OSError:

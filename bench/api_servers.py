@@ -57,7 +57,7 @@ def baseline_app(conninfo: str) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
-    @app.get("/health")
+    @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -147,18 +147,51 @@ class FundLedger(Application[UUID]):
         """Run `commands` in one atomic write. `request_id` (the HTTP request's id, say) is
         stored beside the events it wrote, so a log line can be tied to them."""
         actor = values.text(actor, "actor")
-        if request_id is not None:
-            request_id = values.request_id(request_id)
+        request_id = _checked_request_id(request_id)
         if not commands:
             return []
-        if len(commands) > BATCH_SIZE_MAX:
-            raise BatchTooLarge(
-                f"a batch holds at most {BATCH_SIZE_MAX} commands, got {len(commands)}"
-            )
+        _check_batch_size(len(commands))
+        return self._run(commands, [actor] * len(commands), request_id)
+
+    def execute_each(
+        self, requests: Sequence[tuple[Command, str]], *, request_id: str | None = None
+    ) -> list[Outcome | LedgerError]:
+        """Run the commands of independent callers, each `(command, actor)`, in one atomic
+        write (a group commit): per request, its outcome or the error that refused it.
+
+        They run in order, as a batch does. A refused command refuses only itself: it was
+        refused after the commands before it and records nothing, and the others run again
+        without it. An error of the write itself (storage, conflicts beyond the retries) is
+        every remaining request's. `request_id` is stored beside all the events written."""
+        request_id = _checked_request_id(request_id)
+        _check_batch_size(len(requests))
+        done: dict[int, Outcome | LedgerError] = {}
+        pending: list[tuple[int, Command, str]] = []
+        for index, (command, actor) in enumerate(requests):
+            try:
+                pending.append((index, command, values.text(actor, "actor")))
+            except LedgerError as error:
+                done[index] = error
+        while pending:  # each round either ends the loop or takes a request out
+            outcomes: Sequence[Outcome | LedgerError]
+            try:
+                outcomes = self._run([p[1] for p in pending], [p[2] for p in pending], request_id)
+            except BatchRejected as rejected:
+                done[pending.pop(rejected.index)[0]] = rejected.cause
+                continue
+            except LedgerError as error:
+                outcomes = [error] * len(pending)
+            done.update((p[0], outcome) for p, outcome in zip(pending, outcomes, strict=True))
+            break
+        return [done[index] for index in range(len(requests))]
+
+    def _run(
+        self, commands: Sequence[Command], actors: Sequence[str], request_id: str | None
+    ) -> list[Outcome]:
         for attempt in range(CONFLICT_ATTEMPTS_MAX):
             retrying = attempt > 0
             try:
-                return self._attempt(commands, actor, request_id, retrying=retrying)
+                return self._attempt(commands, actors, request_id, retrying=retrying)
             except BatchRejected:
                 # A retried request can break a rule only because its first run already
                 # happened (a full refund, a void): look the keys up before refusing.
@@ -174,13 +207,18 @@ class FundLedger(Application[UUID]):
         )
 
     def _attempt(
-        self, commands: Sequence[Command], actor: str, request_id: str | None, *, retrying: bool
+        self,
+        commands: Sequence[Command],
+        actors: Sequence[str],
+        request_id: str | None,
+        *,
+        retrying: bool,
     ) -> list[Outcome]:
         uow = UnitOfWork(self, fresh=retrying, request_id=request_id)
-        attempt = _Attempt(uow, actor, self.today(), retrying)
-        for index, command in enumerate(commands):
+        attempt = _Attempt(uow, self.today(), retrying)
+        for index, (command, actor) in enumerate(zip(commands, actors, strict=True)):
             try:
-                attempt.run(command)
+                attempt.run(command, actor)
             except LedgerError as error:
                 raise BatchRejected(index, error) from error
         return attempt.commit()
@@ -197,9 +235,8 @@ class _Attempt:
     (`look_up_keys`) a key already in the store answers as a replay of its first use.
     """
 
-    def __init__(self, uow: UnitOfWork, actor: str, today: date, look_up_keys: bool) -> None:
+    def __init__(self, uow: UnitOfWork, today: date, look_up_keys: bool) -> None:
         self.uow = uow
-        self.actor = actor
         self.today = today
         self.look_up_keys = look_up_keys
         self.keys_seen: dict[str, tuple[str, int]] = {}  # key → (fingerprint, index)
@@ -208,8 +245,8 @@ class _Attempt:
         self.position_events: list[tuple[UUID, int] | None] = []
         self.claimed_ids: set[UUID] = set()
 
-    def run(self, command: Command) -> None:
-        outcome, main_event = self._outcome(command)
+    def run(self, command: Command, actor: str) -> None:
+        outcome, main_event = self._outcome(command, actor)
         key = command.idempotency_key
         if key is not None and outcome.position is None:
             # A keyed command reports its claim, which the unit of work saves last (a
@@ -226,7 +263,7 @@ class _Attempt:
             for outcome, event in zip(self.outcomes, self.position_events, strict=True)
         ]
 
-    def _outcome(self, command: Command) -> tuple[Outcome, tuple[UUID, int] | None]:
+    def _outcome(self, command: Command, actor: str) -> tuple[Outcome, tuple[UUID, int] | None]:
         handler = handlers.HANDLERS.get(type(command))
         if handler is None:
             raise InvalidInput("command", f"unknown command {type(command).__name__}")
@@ -244,7 +281,7 @@ class _Attempt:
                 _check_same_request(key, first_use.request_fingerprint, fingerprint)  # type: ignore[attr-defined]
                 position = self.uow.position_of(first_use.id, 1)
                 return _replayed(handlers.outcome_of_first_use(first_use), position), None
-        context = handlers.Context(actor=self.actor, today=self.today, fingerprint=fingerprint)
+        context = handlers.Context(actor=actor, today=self.today, fingerprint=fingerprint)
         return handler(self.uow, command, context)
 
 
@@ -256,6 +293,15 @@ class _FundsAndDonorsCache(LRUCache[UUID, Any]):
         if isinstance(value, Fund | Donor):
             return super().put(key, value)
         return None
+
+
+def _checked_request_id(request_id: str | None) -> str | None:
+    return None if request_id is None else values.request_id(request_id)
+
+
+def _check_batch_size(count: int) -> None:
+    if count > BATCH_SIZE_MAX:
+        raise BatchTooLarge(f"a batch holds at most {BATCH_SIZE_MAX} commands, got {count}")
 
 
 def _check_same_request(key: str, first: str, now: str) -> None:

@@ -41,6 +41,7 @@ from ledger.journal import UNRESTRICTED, JournalEntry, Side, journal_entry
 from ledger.values import GENERAL
 from projections import bulk
 from projections.batch import EventNotApplicable, PositionedEvent, chunks
+from projections.database import read_rows
 from projections.tables import metadata
 
 NAME = "fund_balances"
@@ -273,32 +274,69 @@ def _net_debit(entry: JournalEntry, account: str) -> int:
 
 
 def fund_balances(engine: Engine, fund_id: UUID | None = None) -> list[FundBalances]:
-    """Every fund's balances with its pots (general first), ordered by name; or one fund's."""
-    funds_query = sa.select(fund_balance_funds).order_by(
-        fund_balance_funds.c.name, fund_balance_funds.c.fund_id
-    )
-    pots_query = sa.select(fund_balance_pots).order_by(
-        fund_balance_pots.c.fund_id, fund_balance_pots.c.pot != GENERAL, fund_balance_pots.c.pot
-    )
-    if fund_id is not None:
-        funds_query = funds_query.where(fund_balance_funds.c.fund_id == fund_id)
-        pots_query = pots_query.where(fund_balance_pots.c.fund_id == fund_id)
-    with engine.connect() as connection:
-        pots: dict[UUID, list[PotBalances]] = {}
-        for row in connection.execute(pots_query).mappings():
-            pots.setdefault(row["fund_id"], []).append(
+    """Every fund's balances with its pots (general first), ordered by name; or one fund's.
+
+    One statement (funds and pots as one UNION ALL): the figures come from one snapshot,
+    in one round trip."""
+    if fund_id is None:
+        rows = read_rows(engine, _ALL_FUNDS, {})
+    else:
+        rows = read_rows(engine, _ONE_FUND, {"fund_id": fund_id})
+    found: dict[UUID, list[PotBalances]] = {}
+    for row in rows:
+        if row["row_kind"] == _POT_ROW:
+            found.setdefault(row["fund_id"], []).append(
                 PotBalances(_totals(row), pot=row["pot"], name=row["name"])
             )
-        return [
-            FundBalances(
-                _totals(row),
-                fund_id=row["fund_id"],
-                name=row["name"],
-                target_yen=row["target_yen"],
-                pots=tuple(pots.get(row["fund_id"], [])),
-            )
-            for row in connection.execute(funds_query).mappings()
-        ]
+    return [
+        FundBalances(
+            _totals(row),
+            fund_id=row["fund_id"],
+            name=row["name"],
+            target_yen=row["target_yen"],
+            pots=tuple(found.get(row["fund_id"], [])),
+        )
+        for row in rows
+        if row["row_kind"] == _FUND_ROW
+    ]
+
+
+_FUND_ROW, _POT_ROW = 0, 1
+
+
+def _balances_query(one_fund: bool) -> sa.CompoundSelect[Any]:
+    """Funds by name (then id), before every pot; a fund's pots general first, then by pot."""
+    funds, pots = fund_balance_funds.c, fund_balance_pots.c
+    funds_query = sa.select(
+        sa.literal_column(str(_FUND_ROW)).label("row_kind"),
+        funds.name.label("fund_name"),
+        funds.fund_id,
+        sa.false().label("not_general"),
+        sa.cast(sa.null(), sa.String).label("pot"),
+        funds.name,
+        funds.target_yen,
+        *[funds[name] for name in TOTAL_COLUMNS],
+    )
+    pots_query = sa.select(
+        sa.literal_column(str(_POT_ROW)),
+        sa.cast(sa.null(), sa.String),
+        pots.fund_id,
+        pots.pot != GENERAL,
+        pots.pot,
+        pots.name,
+        sa.cast(sa.null(), sa.BigInteger),
+        *[pots[name] for name in TOTAL_COLUMNS],
+    )
+    if one_fund:
+        funds_query = funds_query.where(funds.fund_id == sa.bindparam("fund_id"))
+        pots_query = pots_query.where(pots.fund_id == sa.bindparam("fund_id"))
+    both = sa.union_all(funds_query, pots_query)
+    order = ("row_kind", "fund_name", "fund_id", "not_general", "pot")
+    return both.order_by(*[both.selected_columns[name] for name in order])
+
+
+_ALL_FUNDS = _balances_query(one_fund=False)
+_ONE_FUND = _balances_query(one_fund=True)
 
 
 def _totals(row: sa.RowMapping | dict[str, Any]) -> dict[str, int]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.cli.session import Session
 from api.console.accounts import check_console_tables
+from api.http.draining import StopRequested, install_draining
 from api.http.observability import Metrics, configure_logging, install_observability
 from api.http.problems import PROBLEM_TYPE_PREFIX, install_problem_handlers
 from api.http.routes import (
@@ -83,6 +84,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     install_console(app)
     app.state.metrics = Metrics(gauges=lambda: app.state.services.lag())
     install_observability(app, app.state.metrics)
+    app.state.stop_requested = StopRequested()
+    install_draining(app, app.state.stop_requested)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
     return app
 
@@ -118,8 +121,13 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
                     poll_interval_s=settings.projection_poll_s,
                 )
                 projection.start()
-            app.state.services = Services(settings, ledger, engine, projection)
-            yield
+            services = Services(settings, ledger, engine, projection)
+            app.state.services = services
+            try:
+                with app.state.stop_requested.listening():
+                    yield
+            finally:
+                services.close()
         finally:
             if projection is not None:
                 projection.stop()

@@ -6,6 +6,12 @@ Access, by role (see `api.tokens`):
 - `Reader`: admin and auditor tokens (every read of the ledger);
 - `donor_reader(donor_id)`: admin, auditor, or the donor's own token. Another donor's id
   answers 404, exactly as an unknown id, so that a donor cannot probe who else gave.
+
+Every dependency costs FastAPI's resolution on each request, and each sync one a hand-off to
+its thread pool: those that do no I/O are `async def`, and the services are taken from the
+request rather than from a dependency of their own. The token is looked up in the database
+on every request (one round trip, `api.tokens.authenticate`), so a revoked token stops
+working at once.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.http.problems import FORBIDDEN, IDEMPOTENCY_KEY_REQUIRED, UNAUTHENTICATED, ProblemError
 from api.http.services import Services
@@ -28,22 +35,26 @@ _bearer = HTTPBearer(
 )
 
 
-def _services(request: Request) -> Services:
+def _services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def _services(request: Request) -> Services:
+    return _services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
 def _principal(
-    services: ServicesDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="fund-ledger"'}
     if credentials is None:
         raise ProblemError(UNAUTHENTICATED, "send Authorization: Bearer <token>", challenge)
-    principal = authenticate(services.engine, credentials.credentials)
+    principal = authenticate(_services_of(request).engine, credentials.credentials)
     if principal is None:
         raise ProblemError(UNAUTHENTICATED, "the token is unknown or revoked", challenge)
     return principal
@@ -52,13 +63,13 @@ def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def _admin(principal: PrincipalDep) -> Principal:
+async def _admin(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.ADMIN:
         raise ProblemError(FORBIDDEN, f"a {principal.role.value} token cannot record changes")
     return principal
 
 
-def _reader(principal: PrincipalDep) -> Principal:
+async def _reader(principal: PrincipalDep) -> Principal:
     if principal.role not in (Role.ADMIN, Role.AUDITOR):
         raise ProblemError(FORBIDDEN, "a donor token reads only its own donor record")
     return principal
@@ -74,7 +85,7 @@ def check_donor_access(principal: Principal, donor_id: UUID) -> None:
         raise NotFound(f"no donor with id {donor_id}")
 
 
-def _required_key(
+async def _required_key(
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -101,8 +112,8 @@ OptionalIdempotencyKey = Annotated[
 ]
 
 
-def _caught_up(
-    services: ServicesDep,
+async def _caught_up(
+    request: Request,
     min_position: Annotated[
         int | None,
         Query(
@@ -113,7 +124,8 @@ def _caught_up(
         ),
     ] = None,
 ) -> None:
-    services.wait_for(min_position)
+    if min_position is not None and min_position > 0:
+        await run_in_threadpool(_services_of(request).wait_for, min_position)
 
 
 CaughtUp = Depends(_caught_up)

@@ -17,17 +17,19 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TextIO
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.lower().encode("latin-1")
 _PLAUSIBLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _log = logging.getLogger("fund_ledger.api.access")
@@ -104,36 +106,69 @@ class _LedgerGauges(Collector):
 
 
 def install_observability(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
+    app.add_middleware(_Observe, metrics=metrics)
+
+
+class _Observe:
+    """The request id, the metrics and the access log of each HTTP request.
+
+    Pure ASGI middleware: Starlette's `BaseHTTPMiddleware` (`@app.middleware("http")`) runs
+    the app in a task of its own and streams its answer through a memory channel, which cost
+    about a fifth of a simple GET's time. An error no handler answered propagates as before
+    (the outer `ServerErrorMiddleware` answers it) and is neither counted nor logged here.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, _REQUEST_ID_HEADER_BYTES)
         request_id = given if _PLAUSIBLE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        status_code = 0
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                header = (_REQUEST_ID_HEADER_BYTES, request_id.encode("latin-1"))
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_request_id)
         finally:
             request_id_var.reset(token)
         duration_s = time.perf_counter() - started
-        route = _route_template(request)
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(duration_s)
-        response.headers[REQUEST_ID_HEADER] = request_id
+        method = scope["method"]
+        route = _route_template(scope)
+        self.metrics.requests.labels(method, route, str(status_code)).inc()
+        self.metrics.latency.labels(method, route).observe(duration_s)
         _log.info(
             "%s %s %d %.1f ms",
-            request.method,
+            method,
             route,
-            response.status_code,
+            status_code,
             duration_s * 1000,
             extra={"request_id": request_id},
         )
-        return response
 
 
-def _route_template(request: Request) -> str:
+def _header(scope: Scope, name: bytes) -> str:
+    """The first value of the header `name` (lower case), or ""."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _route_template(scope: Scope) -> str:
     """The matched route's path template (`/v1/funds/{fund_id}`), never the raw path, so
     that ids do not multiply the metrics' series; `unmatched` for a 404."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
