@@ -18,6 +18,7 @@ kept document is written out beside the new ones.
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,7 +48,9 @@ from projections.database import engine_for
 from reports import IssuerView
 
 CHUNK_SIZE = 100  # receipts per write (one atomic batch)
-JOB_SIZE = 10  # receipts per rendering job (one transaction keeping their bytes)
+# Receipts per rendering job (one transaction keeping their bytes): 25 keep ~15% faster than
+# 10 (fewer commits, each a WAL flush), and a chunk is then two jobs for each of two processes.
+JOB_SIZE = 25
 CHUNKS_IN_FLIGHT = 3
 _worker_engines: dict[str, Engine] = {}  # per rendering process: its engine on the database
 
@@ -58,6 +61,9 @@ class AnnualRun:
     already_issued: list[str] = field(default_factory=list)
     refused: list[tuple[UUID, str]] = field(default_factory=list)  # donor, why
     rendered_again: int = 0  # predictions that missed
+    scan_s: float = 0.0  # reading the log and planning
+    waiting_s: float = 0.0  # the writer waiting for the pool's documents
+    writing_s: float = 0.0  # the writer numbering and saving receipts, moving their files
 
 
 @dataclass(frozen=True)
@@ -124,8 +130,9 @@ def issue_annual_receipts(
 ) -> AnnualRun:
     """Issue every missing annual receipt of `year`; write every valid one to `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    started_s = time.perf_counter()
     planned, already = plan(ledger, scan_year(ledger, year), ledger.today())
-    run = AnnualRun(already_issued=already)
+    run = AnnualRun(already_issued=already, scan_s=time.perf_counter() - started_s)
     total = len(planned) + len(already)
     engine = engine_for(database_url)
     try:
@@ -134,11 +141,13 @@ def issue_annual_receipts(
             _write(out_dir, number, receipt_documents.fetch(engine, sha256))
         on_progress(len(already), total)
         chunks = [planned[i : i + CHUNK_SIZE] for i in range(0, len(planned), CHUNK_SIZE)]
+        writer = _Writer(ledger, engine, issuer, out_dir, actor, run)
         context = multiprocessing.get_context("spawn")  # never fork a process holding a pool
         with ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=context) as pool:
-            for chunk, digests in _rendered(pool, chunks, issuer, database_url, out_dir):
-                writer = _Writer(ledger, engine, issuer, out_dir, actor, run)
+            for chunk, digests in _rendered(pool, chunks, issuer, database_url, out_dir, run):
+                started_s = time.perf_counter()
                 writer.issue(year, chunk, digests)
+                run.writing_s += time.perf_counter() - started_s
                 on_progress(len(already) + len(run.issued) + len(run.refused), total)
     finally:
         engine.dispose()
@@ -165,8 +174,10 @@ def _rendered(
     issuer: IssuerView,
     database_url: str,
     out_dir: Path,
+    run: AnnualRun,
 ) -> Iterator[tuple[list[_Planned], list[str]]]:
-    """Each chunk with its digests, rendered ahead in the pool (a bounded number ahead)."""
+    """Each chunk with its digests, rendered ahead in the pool (a bounded number ahead); the
+    time spent waiting for them is added to `run.waiting_s`."""
     in_flight: deque[tuple[list[_Planned], list[Future[list[str]]]]] = deque()
     pending = iter(chunks)
     while True:
@@ -182,7 +193,10 @@ def _rendered(
         if not in_flight:
             return
         chunk, futures = in_flight.popleft()
-        yield chunk, [digest for future in futures for digest in future.result()]
+        started_s = time.perf_counter()
+        digests = [digest for future in futures for digest in future.result()]
+        run.waiting_s += time.perf_counter() - started_s
+        yield chunk, digests
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{arguments.rounds} rounds x {arguments.count} PDFs; rate = median of rounds; "
         f"ratio = median of per-round ratios; bar {'met' if passed else 'MISSED'}"
+        f" (load average {os.getloadavg()[0]:.1f})"
     )
     return 1 if arguments.check and not passed else 0
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 
 from reports import wording
 from reports.blocks import amount_box, donor_block, footer_blocks, heading, text
 from reports.layout import CONTENT_WIDTH, DocumentInfo, build_pdf
-from reports.typeface import styles, table_style
+from reports.typeface import paragraph, styles, table_style
 from reports.views import AnnualReceiptView
 from reports.wareki import format_date_ja, format_year_ja, format_yen
 
@@ -35,7 +35,7 @@ def render_annual_receipt(view: AnnualReceiptView) -> bytes:
         *donor_block(view.donor),
         amount_box("合計金額", view.total_yen),
         Spacer(1, 5 * mm),
-        Paragraph(received, style.body),
+        paragraph(received, style.body),
         Spacer(1, 3 * mm),
         _donations_table(view),
         Spacer(1, 8 * mm),
@@ -55,23 +55,23 @@ def render_annual_receipt(view: AnnualReceiptView) -> bytes:
 def _donations_table(view: AnnualReceiptView) -> Table:
     style = styles()
     headers = ("No.", "受領年月日", "基金・使途指定（但し書き：寄附金として）", "金額")
-    rows: list[list[Flowable | str]] = [[Paragraph(h, style.cell_header) for h in headers]]
+    rows: list[list[Flowable | str]] = [[paragraph(h, style.cell_header) for h in headers]]
     for number, line in enumerate(view.lines, start=1):
         purpose = f"{line.fund_name}　{line.designation_name or wording.GENERAL_DESIGNATION}"
         rows.append(
             [
-                Paragraph(str(number), style.cell_right),
-                Paragraph(format_date_ja(line.received_on), style.cell),
-                Paragraph(text(purpose), style.cell),
-                Paragraph(format_yen(line.amount_yen), style.cell_right),
+                paragraph(str(number), style.cell_right),
+                paragraph(format_date_ja(line.received_on), style.cell),
+                paragraph(text(purpose), style.cell),
+                paragraph(format_yen(line.amount_yen), style.cell_right),
             ]
         )
     rows.append(
         [
             "",
-            Paragraph(f"合計（{len(view.lines)}件）", style.cell),
+            paragraph(f"合計（{len(view.lines)}件）", style.cell),
             "",
-            Paragraph(format_yen(view.total_yen), style.cell_right),
+            paragraph(format_yen(view.total_yen), style.cell_right),
         ]
     )
     purpose_width = CONTENT_WIDTH - NUMBER_WIDTH - DATE_WIDTH - AMOUNT_WIDTH

@@ -4,6 +4,7 @@ address block, the foundation's block and its statements.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 from xml.sax.saxutils import escape
@@ -11,11 +12,11 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Spacer, Table
 
 from reports import wording
 from reports.layout import CONTENT_WIDTH
-from reports.typeface import register_font, styles, table_style
+from reports.typeface import paragraph, register_font, styles, table_style
 from reports.views import DonorKind, DonorView, IssuerView
 from reports.wareki import format_date_ja, format_yen
 
@@ -39,14 +40,14 @@ def heading(
     style = styles()
     flowables: list[Flowable] = [ReissueMark()] if reissue else []
     flowables += [
-        Paragraph(f"No. {text(receipt_number)}", style.right),
-        Paragraph(f"発行日　{format_date_ja(issued_on)}", style.right),
+        paragraph(f"No. {text(receipt_number)}", style.right),
+        paragraph(f"発行日　{format_date_ja(issued_on)}", style.right),
         Spacer(1, 6 * mm),
-        Paragraph(text(title), style.title),
+        paragraph(text(title), style.title),
     ]
     if replaces_receipt_number is not None:
         line = wording.REPLACES_STATEMENT.format(number=text(replaces_receipt_number))
-        flowables.append(Paragraph(line, style.centre))
+        flowables.append(paragraph(line, style.centre))
     flowables.append(Spacer(1, 6 * mm))
     return flowables
 
@@ -78,7 +79,7 @@ def donor_block(donor: DonorView) -> list[Flowable]:
     lines = [f"〒{text(donor.postal_code)}"] if donor.postal_code else []
     if donor.address:
         lines.append(text(donor.address))
-    name = Paragraph(
+    name = paragraph(
         f"{text(donor.name)}　{donor.kind.honorific}", style.addressee
     )  # wraps when long; the honorific stays with it
     underline = Table([[name]], colWidths=[CONTENT_WIDTH * 0.7], hAlign="LEFT")
@@ -89,14 +90,14 @@ def donor_block(donor: DonorView) -> list[Flowable]:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         )
     )
-    block: list[Flowable] = [Paragraph(line, style.body) for line in lines]
+    block: list[Flowable] = [paragraph(line, style.body) for line in lines]
     return [*block, Spacer(1, 3 * mm), underline, Spacer(1, 6 * mm)]
 
 
 def amount_box(label: str, amount_yen: int) -> Table:
     style = styles()
     box = Table(
-        [[label, Paragraph(format_yen(amount_yen), style.amount)]],
+        [[label, paragraph(format_yen(amount_yen), style.amount)]],
         colWidths=[28 * mm, 85 * mm],
         rowHeights=[16 * mm],
     )
@@ -117,15 +118,12 @@ def amount_box(label: str, amount_yen: int) -> Table:
 
 def issuer_block(issuer: IssuerView) -> list[Flowable]:
     """The foundation's name, address and representative, in the right part of the page."""
-    style = styles()
-    indent = CONTENT_WIDTH * 0.4
-    name_style = ParagraphStyle("issuer_name", parent=style.heading, leftIndent=indent)
-    body_style = ParagraphStyle("issuer_body", parent=style.body, leftIndent=indent)
+    name_style, body_style = _issuer_styles()
     address = f"〒{text(issuer.postal_code)}　" if issuer.postal_code else ""
     return [
-        Paragraph(text(issuer.name), name_style),
-        Paragraph(address + text(issuer.address), body_style),
-        Paragraph(text(issuer.representative), body_style),
+        paragraph(text(issuer.name), name_style),
+        paragraph(address + text(issuer.address), body_style),
+        paragraph(text(issuer.representative), body_style),
     ]
 
 
@@ -136,10 +134,10 @@ def statements(issuer: IssuerView, donor_kind: DonorKind) -> list[Flowable]:
     reportlab's much slower mixed-fragment path for Japanese line breaking.
     """
     style = styles()
-    paragraphs = [Paragraph(text(issuer.certification_statement), style.small)]
+    paragraphs = [paragraph(text(issuer.certification_statement), style.small)]
     if donor_kind is DonorKind.ORGANISATION:
-        paragraphs.append(Paragraph(wording.PRINCIPAL_WORK_STATEMENT, style.small))
-    paragraphs.append(Paragraph(wording.STAMP_DUTY_STATEMENT, style.small))
+        paragraphs.append(paragraph(wording.PRINCIPAL_WORK_STATEMENT, style.small))
+    paragraphs.append(paragraph(wording.STAMP_DUTY_STATEMENT, style.small))
     box = Table([[paragraphs]], colWidths=[CONTENT_WIDTH])
     box.setStyle(
         table_style(
@@ -161,8 +159,17 @@ def footer_blocks(issuer: IssuerView, donor_kind: DonorKind, *, reissue: bool) -
         *statements(issuer, donor_kind),
     ]
     if reissue:
-        flowables += [Spacer(1, 6 * mm), Paragraph(wording.REISSUE_STATEMENT, styles().small)]
+        flowables += [Spacer(1, 6 * mm), paragraph(wording.REISSUE_STATEMENT, styles().small)]
     return flowables
+
+
+@functools.cache
+def _issuer_styles() -> tuple[ParagraphStyle, ParagraphStyle]:
+    style, indent = styles(), CONTENT_WIDTH * 0.4
+    return (
+        ParagraphStyle("issuer_name", parent=style.heading, leftIndent=indent),
+        ParagraphStyle("issuer_body", parent=style.body, leftIndent=indent),
+    )
 
 
 def _no_padding() -> Sequence[tuple[object, ...]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Spacer, Table
 
 from reports import wording
 from reports.blocks import (
@@ -15,7 +15,7 @@ from reports.blocks import (
     text,
 )
 from reports.layout import CONTENT_WIDTH, DocumentInfo, build_pdf
-from reports.typeface import styles, table_style
+from reports.typeface import paragraph, styles, table_style
 from reports.views import ReceiptView
 from reports.wareki import format_date_ja, format_yen
 
@@ -35,7 +35,7 @@ def render_receipt(view: ReceiptView) -> bytes:
         Spacer(1, 5 * mm),
         _details(view),
         Spacer(1, 4 * mm),
-        Paragraph(wording.RECEIVED_STATEMENT, styles().body),
+        paragraph(wording.RECEIVED_STATEMENT, styles().body),
         Spacer(1, 8 * mm),
         *footer_blocks(view.issuer, view.donor.kind, reissue=view.reissue),
     ]
@@ -57,7 +57,7 @@ def _details(view: ReceiptView) -> Table:
         ["但し書き", text(wording.purpose_line(view.fund_name, view.designation_name))],
     ]
     table = Table(
-        [[label, Paragraph(value, style.body)] for label, value in rows],
+        [[label, paragraph(value, style.body)] for label, value in rows],
         colWidths=[30 * mm, CONTENT_WIDTH - 30 * mm],
     )
     table.setStyle(
