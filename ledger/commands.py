@@ -52,6 +52,7 @@ class RegisterDonor:
     email: str | None = None
     publish_name: bool = False
     idempotency_key: str | None = None
+    postal_account: str | None = None  # ゆうちょ振替口座, e.g. 00120-3-456789
 
 
 @dataclass(frozen=True)
@@ -253,9 +254,16 @@ def _fingerprinted_fields(command_type: type) -> tuple[str, ...]:
 
 def request_fingerprint(command: object) -> str:
     """sha256 of the command's kind and content (not its idempotency key), as canonical JSON:
-    `[kind, {field: value}]`, keys sorted, ids as hex, dates as ISO 8601, no spaces."""
+    `[kind, {field: value}]`, keys sorted, ids as hex, dates as ISO 8601, no spaces.
+
+    A field added to a command after keys were first stored is left out while it is None
+    (`_ADDED_FIELDS`), so a retry of a request sent before the field existed still matches
+    the fingerprint its first use stored."""
     command_type = type(command)
     content = {name: _plain(getattr(command, name)) for name in _fingerprinted_fields(command_type)}
+    for name in _ADDED_FIELDS.get(command_type, ()):
+        if content[name] is None:
+            del content[name]
     canonical = _CANONICAL_JSON.encode([command_kind(command_type), content])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -274,6 +282,9 @@ def _plain(value: object) -> object:
         return {str(key): _plain(item) for key, item in value.items()}
     return f"{type(value).__name__}:{value!r}"
 
+
+# Fields added to a command since its first release: fingerprinted only when given.
+_ADDED_FIELDS: dict[type, tuple[str, ...]] = {RegisterDonor: ("postal_account",)}
 
 # A receipt command's printer is how it is carried out, not what is asked: not fingerprinted.
 _FINGERPRINTED_FIELDS[IssueReceipt] = ("donation_id", "reissue")

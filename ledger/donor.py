@@ -16,7 +16,15 @@ class DonorKind(Enum):
     ORGANISATION = "organisation"  # receipts address them with 御中
 
 
-CORRECTABLE_FIELDS = ("name", "kana", "postal_code", "address", "email", "publish_name")
+CORRECTABLE_FIELDS = (
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "email",
+    "publish_name",
+    "postal_account",
+)
 
 
 class Donor(LedgerAggregate):
@@ -30,6 +38,14 @@ class Donor(LedgerAggregate):
         publish_name: bool
         actor: str
         request_fingerprint: str
+        postal_account: str | None  # ゆうちょ振替口座, canonical (`ledger.values`); from v2
+
+        # v1 (stored before donors had a postal account) is read as a donor without one.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["postal_account"] = None
 
     class DetailsCorrected(LedgerAggregate.Event):
         changes: dict[str, Any]
@@ -49,6 +65,7 @@ class Donor(LedgerAggregate):
         publish_name: bool,
         actor: str,
         request_fingerprint: str,
+        postal_account: str | None,
     ) -> None:
         self.kind = kind
         self.name = name
@@ -58,6 +75,7 @@ class Donor(LedgerAggregate):
         self.email = email
         self.publish_name = publish_name
         self.request_fingerprint = request_fingerprint
+        self.postal_account = postal_account
 
     def correct_details(self, changes: dict[str, Any], actor: str, reason: str) -> None:
         """Record only what actually changes; a correction that changes nothing records nothing."""

@@ -19,6 +19,10 @@ GENERAL = "general"  # the pot of undesignated (一般) money; never a designati
 
 _DESIGNATION_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _POSTAL_CODE = re.compile(r"^〒?\s*([0-9]{3})-?([0-9]{4})$")
+# ゆうちょ振替口座: 口座記号 (5 digits, the first 0), a digit, 口座番号 (1–6 digits); the three
+# parts apart by one hyphen or space each, or run together.
+_POSTAL_ACCOUNT = re.compile(r"^(0[0-9]{4})[- ]?([0-9])[- ]?([0-9]{1,6})$")
+POSTAL_ACCOUNT_NUMBER_DIGITS = 6
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]+$")
@@ -68,6 +72,33 @@ def postal_code(value: object, field: str = "postal_code") -> str:
     if not match:
         raise InvalidInput(field, "must be a postal code like 621-0806")
     return f"{match.group(1)}-{match.group(2)}"
+
+
+def postal_account(value: object, field: str = "postal_account") -> str:
+    """A ゆうちょ postal transfer account (振替口座), normalised to `00120-3-045678`.
+
+    Read after NFKC, so full-width digits and hyphens are accepted; the parts may be apart by
+    a hyphen or a space, or run together (`001203456789`). The canonical form keeps the
+    digits as given (ASCII) and pads the 口座番号 with zeros to six digits, because lists
+    print `00120-3-45678` and `00120-3-045678` for one account: one account, one spelling,
+    so canonical forms compare equal exactly when the accounts are the same."""
+    raw = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
+    match = _POSTAL_ACCOUNT.match(raw)
+    if not match or not int(match.group(3)):
+        raise InvalidInput(
+            field,
+            "must be a postal transfer account (振替口座) like 00120-3-456789: five digits"
+            " starting with 0, one digit, then an account number of up to six digits",
+        )
+    number = match.group(3).zfill(POSTAL_ACCOUNT_NUMBER_DIGITS)
+    return f"{match.group(1)}-{match.group(2)}-{number}"
+
+
+def optional_postal_account(value: object, field: str = "postal_account") -> str | None:
+    """None for no account (None or blank text), else `postal_account`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return postal_account(value, field)
 
 
 def email(value: object, field: str = "email") -> str | None:

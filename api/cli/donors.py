@@ -16,6 +16,7 @@ app = typer.Typer(help="Donors (寄附者): individuals and organisations.", no_
 
 DonorId = Annotated[str, typer.Argument(help="The donor's id.", show_default=False)]
 PUBLISH_NAME = typer.Option("--publish-name/--hide-name", help="Whether the name may be published.")
+POSTAL_ACCOUNT_HELP = "Postal transfer account (振替口座), e.g. 00120-3-456789."
 
 
 @app.command("register")
@@ -29,6 +30,9 @@ def register(
     idempotency_key: options.IdempotencyKey,
     email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
     publish_name: Annotated[bool, PUBLISH_NAME] = False,
+    postal_account: Annotated[
+        str | None, typer.Option("--postal-account", help=POSTAL_ACCOUNT_HELP)
+    ] = None,
     as_json: options.JsonFlag = False,
 ) -> None:
     """Register a donor."""
@@ -41,6 +45,7 @@ def register(
         email=email,
         publish_name=publish_name,
         idempotency_key=idempotency_key,
+        postal_account=postal_account,
     )
     emit_outcome(session_of(ctx).execute(command), idempotency_key, as_json=as_json)
 
@@ -56,6 +61,10 @@ def correct(
     address: Annotated[str | None, typer.Option("--address")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
     publish_name: Annotated[bool | None, PUBLISH_NAME] = None,
+    postal_account: Annotated[
+        str | None,
+        typer.Option("--postal-account", help=f"{POSTAL_ACCOUNT_HELP} '' clears it."),
+    ] = None,
     as_json: options.JsonFlag = False,
 ) -> None:
     """Correct a donor's details; only the options given change (the correction is an event)."""
@@ -66,6 +75,7 @@ def correct(
         "address": address,
         "email": email,
         "publish_name": publish_name,
+        "postal_account": postal_account,  # "" clears it
     }
     command = CorrectDonor(
         donor_id=options.aggregate_id(donor_id, "DONOR_ID"),
@@ -93,6 +103,7 @@ def donor_state(donor: Donor) -> dict[str, Any]:
         "address": donor.address,
         "email": donor.email,
         "publish_name": donor.publish_name,
+        "postal_account": donor.postal_account,
     }
 
 
@@ -100,5 +111,6 @@ def describe_donor(state: dict[str, Any]) -> str:
     return (
         f"donor {state['id']}: {state['kind']} {state['name']} ({state['kana']}),"
         f" 〒{state['postal_code']} {state['address']}, e-mail {state['email'] or '-'},"
-        f" name published: {yes_no(state['publish_name'])}"
+        f" name published: {yes_no(state['publish_name'])},"
+        f" postal account {state['postal_account'] or '-'}"
     )

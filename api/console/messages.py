@@ -58,6 +58,7 @@ FIELD_LABELS_JA = {
     "address": "住所",
     "email": "メールアドレス",
     "publish_name": "氏名の公表",
+    "postal_account": "振替口座番号",
     "grantee": "助成団体",
     "representative": "代表者",
     "purpose": "目的",

@@ -33,6 +33,9 @@ Code = Annotated[StrictStr, Field(min_length=1, max_length=NAME_LENGTH_MAX, exam
 Reference = Annotated[StrictStr, Field(min_length=1, max_length=100)]
 PaymentMethod = Literal["bank_transfer", "postal_transfer", "card", "cash"]
 DonorKind = Literal["individual", "organisation"]
+PostalAccount = Annotated[  # ゆうちょ振替口座; the domain checks its form (`ledger.values`)
+    StrictStr, Field(max_length=40, examples=["00120-3-456789"])
+]
 
 
 class Request(BaseModel):
@@ -65,6 +68,7 @@ class DonorCreate(Request):
     address: Text = Field(examples=["京都府亀岡市余部町1-1"])
     email: StrictStr | None = Field(default=None, max_length=254)
     publish_name: StrictBool = False
+    postal_account: PostalAccount | None = None
 
 
 class DonorCorrection(Request):
@@ -74,10 +78,16 @@ class DonorCorrection(Request):
     address: Text | None = None
     email: StrictStr | None = Field(default=None, max_length=254)
     publish_name: StrictBool | None = None
+    postal_account: PostalAccount | None = Field(
+        default=None, description="null clears the account; left out, it stays as it is."
+    )
     reason: Text = Field(examples=["転居"])
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"reason"}, exclude_none=True)
+        changes = self.model_dump(exclude={"reason"}, exclude_none=True)
+        if "postal_account" in self.model_fields_set:  # null is a change: it clears it
+            changes["postal_account"] = self.postal_account
+        return changes
 
 
 class DonationCreate(Request):

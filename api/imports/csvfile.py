@@ -25,7 +25,7 @@ ROW_COUNT_MAX = BATCH_SIZE_MAX  # one file is one atomic write, which holds at m
 UTF8_BOM = b"\xef\xbb\xbf"
 
 REQUIRED_COLUMNS = ("effective_on", "amount_yen", "payer_name", "reference")
-OPTIONAL_COLUMNS = ("donor_id", "designation", "memo")
+OPTIONAL_COLUMNS = ("donor_id", "designation", "memo", "payer_account")
 JAPANESE_HEADERS = {
     "取引日": "effective_on",
     "金額": "amount_yen",
@@ -34,6 +34,7 @@ JAPANESE_HEADERS = {
     "寄附者id": "donor_id",
     "使途指定": "designation",
     "メモ": "memo",
+    "振替口座番号": "payer_account",
 }
 
 

@@ -1,5 +1,6 @@
 """What an import reads from the ledger itself (never from a read model, which may lag):
-the registered donors with their current name and kana, and the donations recorded.
+the registered donors with their current name, kana and postal transfer account, and the
+donations recorded.
 
 Both walk the log filtered by event topic, a page at a time.
 """
@@ -20,16 +21,22 @@ from ledger.service import FundLedger
 PAGE_SIZE = 1_000
 
 
+_MATCHED_FIELDS = ("name", "kana", "postal_account")
+
+
 def registered_donors(ledger: FundLedger) -> list[DonorEntry]:
-    """Every donor, with the name and kana its latest correction left."""
-    details: dict[UUID, dict[str, str]] = {}
+    """Every donor, with the name, kana and postal account its latest correction left."""
+    details: dict[UUID, dict[str, str | None]] = {}
     for event in _events(ledger, (Donor.Registered, Donor.DetailsCorrected)):
         if isinstance(event, Donor.Registered):
-            details[event.originator_id] = {"name": event.name, "kana": event.kana}
+            details[event.originator_id] = {k: getattr(event, k) for k in _MATCHED_FIELDS}
         elif isinstance(event, Donor.DetailsCorrected):
-            changed = {k: v for k, v in event.changes.items() if k in ("name", "kana")}
+            changed = {k: v for k, v in event.changes.items() if k in _MATCHED_FIELDS}
             details[event.originator_id].update(changed)
-    return [DonorEntry(donor_id, d["name"], d["kana"]) for donor_id, d in details.items()]
+    return [
+        DonorEntry(donor_id, str(d["name"]), str(d["kana"]), d["postal_account"])
+        for donor_id, d in details.items()
+    ]
 
 
 def recorded_donations(ledger: FundLedger, fund_id: UUID | None = None) -> list[Donation.Recorded]:

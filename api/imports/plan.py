@@ -5,6 +5,8 @@ Each row's idempotency key makes the import idempotent:
   or is long, is hashed), so the same transfer in two lists is one donation;
 - without one: `import:row:<sha256>` of the row's content (date, amount, payer normalised,
   donor id, designation, memo), so the same line in two overlapping lists is one donation.
+  The payer's postal account is not part of it: it only says who the donor is, so a list
+  printed with and without that column holds the same transfers.
 Neither the fund, the method, the file name nor the line number enters the key: the same
 transfer imported into another fund, or as another method, is refused (the key's first use
 had other content), never recorded twice.
@@ -60,6 +62,7 @@ class PlannedDonation:
     fee_rate_bp: int
     fee_yen: int
     command: RecordDonation
+    matched_by: str = ""  # id, account or name (`matching.Match`)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class _Planner:
         if row is None:
             self.problems.extend(problems)
             return
-        found = self.directory.match(row.payer_name, row.donor_id)
+        found = self.directory.match(row.payer_name, row.donor_id, row.payer_account)
         if found.donor is None:
             problems.append(Problem(row.line, found.problem_code, found.message))
         if row.designation is not None and row.designation not in self.fund.designations:
@@ -140,7 +143,7 @@ class _Planner:
             problems.append(duplicate)
         self.problems.extend(problems)
         if found.donor is not None and not problems:
-            self.donations.append(self._planned(row, found.donor, key))
+            self.donations.append(self._planned(row, found, key))
 
     def _duplicate(self, row: DonationRow, key: str) -> Problem | None:
         """The problem of a row whose key an earlier row of the file has, if any."""
@@ -155,7 +158,9 @@ class _Planner:
         message = f"has the reference {row.reference!r} of line {first_line} with other content"
         return Problem(row.line, "reference-reused", message)
 
-    def _planned(self, row: DonationRow, donor: matching.DonorEntry, key: str) -> PlannedDonation:
+    def _planned(self, row: DonationRow, found: matching.Match, key: str) -> PlannedDonation:
+        donor = found.donor
+        assert donor is not None, "only matched rows are planned"
         rate = self.fund.fee_rate_bp_on(row.effective_on)
         command = RecordDonation(
             idempotency_key=key,
@@ -168,7 +173,8 @@ class _Planner:
             external_reference=row.reference,
             reason=donation_reason(row),
         )
-        return PlannedDonation(row, donor, rate, host_fee_yen(row.amount_yen, rate), command)
+        fee_yen = host_fee_yen(row.amount_yen, rate)
+        return PlannedDonation(row, donor, rate, fee_yen, command, found.matched_by)
 
 
 def row_content(row: DonationRow) -> tuple[object, ...]:

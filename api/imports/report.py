@@ -39,7 +39,9 @@ def row_json(row: RowResult) -> dict[str, Any]:
         "donation_id": str(row.donation_id),
         "donor_id": str(planned.donor.donor_id),
         "donor_name": planned.donor.name,
+        "matched_by": planned.matched_by,
         "payer_name": line.payer_name,
+        "payer_account": line.payer_account,
         "effective_on": line.effective_on.isoformat(),
         "amount_yen": line.amount_yen,
         "fee_rate_bp": planned.fee_rate_bp,
@@ -55,14 +57,15 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def row_line(row: RowResult, fund_name: str) -> str:
-    """`line 2: ¥10,000 (fee ¥350) on 2026-04-01, ﾔﾏﾀﾞ ﾀﾛｳ → 山田 太郎 (…) to 亀岡協働基金
-    general: would record`"""
+    """`line 2: ¥10,000 (fee ¥350) on 2026-04-01, ﾔﾏﾀﾞ ﾀﾛｳ → 山田 太郎 (…) by name to 亀岡協働基金
+    general: would record`; the donor was found by id, account or name."""
     planned, line = row.planned, row.planned.row
     status = _WOULD.get(row.status, row.status.value)
     return (
         f"line {line.line}: {format_yen(line.amount_yen)} (fee {format_yen(planned.fee_yen)})"
         f" on {line.effective_on.isoformat()}, {line.payer_name} → {planned.donor.name}"
-        f" ({planned.donor.donor_id}) to {fund_name} {line.designation or 'general'}: {status}"
+        f" ({planned.donor.donor_id}) by {planned.matched_by}"
+        f" to {fund_name} {line.designation or 'general'}: {status}"
     )
 
 

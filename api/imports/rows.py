@@ -39,6 +39,7 @@ class DonationRow:
     donor_id: UUID | None
     designation: str | None
     memo: str | None
+    payer_account: str | None = None  # the payer's 振替口座, canonical (`values.postal_account`)
 
 
 def parse_row(record: Record, today: date) -> tuple[DonationRow | None, list[Problem]]:
@@ -59,12 +60,15 @@ def parse_row(record: Record, today: date) -> tuple[DonationRow | None, list[Pro
     donor_id = checked("bad-donor-id", _donor_id, "donor_id")
     designation = checked("bad-designation", _designation, "designation")
     memo = checked("bad-memo", _memo, "memo")
+    account = checked("bad-payer-account", _payer_account, "payer_account")
     if problems:
         return None, problems
     assert day is not None, problems
     assert amount is not None, problems
     assert payer is not None, problems
-    row = DonationRow(record.line, day, amount, payer, reference, donor_id, designation, memo)
+    row = DonationRow(
+        record.line, day, amount, payer, reference, donor_id, designation, memo, account
+    )
     return row, []
 
 
@@ -109,6 +113,10 @@ def _donor_id(text: str) -> UUID | None:
 def _designation(text: str) -> str | None:
     raw = _nfkc(text)
     return values.designation_code(raw) if raw else None
+
+
+def _payer_account(text: str) -> str | None:
+    return values.optional_postal_account(text, "payer_account")
 
 
 def _memo(text: str) -> str | None:

@@ -90,6 +90,7 @@ def _donor_fields(raw: dict[str, Any], *, required: bool) -> dict[str, Any]:
         "address": lambda v: values.text(v, "address", length_max=300),
         "email": values.email,
         "publish_name": _boolean,
+        "postal_account": values.optional_postal_account,
     }
     return {k: validators[k](v) for k, v in raw.items() if required or k in validators}
 

@@ -111,7 +111,10 @@ def test_a_bad_header_is_a_problem_on_line_1(header: str) -> None:
 
 
 def test_japanese_headers_name_the_same_columns() -> None:
-    data = "取引日,金額,振込依頼人名,参照番号,寄附者ID,使途指定,メモ\n2026-04-01,1,ﾔ,,,,\n"
+    data = (
+        "取引日,金額,振込依頼人名,参照番号,寄附者ID,使途指定,メモ,振替口座番号\n"
+        "2026-04-01,1,ﾔ,,,,,\n"
+    )
 
     (record,) = read_records(data.encode()).records
 

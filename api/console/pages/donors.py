@@ -31,7 +31,15 @@ from projections.donor_summaries import donor_summary
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 SEARCH_PAGE_SIZE = 50
 DONATIONS_SHOWN_MAX = 200
-CORRECTABLE = ("name", "kana", "postal_code", "address", "email", "publish_name")
+CORRECTABLE = (
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "email",
+    "publish_name",
+    "postal_account",
+)
 
 
 @router.get("/donors")
@@ -149,6 +157,8 @@ def correct_donor(request: Request, donor_id: UUID, submission: AdminForm) -> Re
             for name, value in parsed.model.changes().items()
             if current.get(name) != value
         }
+        if current["postal_account"] and not submission.fields.get("postal_account", "").strip():
+            changes["postal_account"] = None  # the account's field emptied: clear it
         if not changes:
             errors = FormErrors()
             errors.add(None, "変更された項目がありません。")
