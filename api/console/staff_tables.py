@@ -1,6 +1,7 @@
-"""The tables of the console's staff users and sessions, and the values read from them.
+"""The tables of the console's staff users and sessions, the uploads waiting for their import
+to be confirmed (`api.console.pending_imports`), and the values read from them.
 
-Both tables are created by `fund-ledger init` (`create_console_tables`), never by the server.
+The tables are created by `fund-ledger init` (`create_console_tables`), never by the server.
 Timestamps are timezone-aware UTC; SQLite hands them back naive, so they are read back as UTC.
 The public face of all this is `api.console.accounts`.
 """
@@ -50,6 +51,24 @@ console_sessions = sa.Table(
     sa.Column("expires_at_utc", TIMESTAMP, nullable=False, index=True),
 )
 
+console_pending_imports = sa.Table(
+    "console_pending_imports",
+    metadata,
+    sa.Column("upload_id_sha256", sa.String(64), primary_key=True),  # of the form's upload id
+    sa.Column(
+        "user_name",
+        sa.String(NAME_LENGTH_MAX),
+        sa.ForeignKey(console_users.c.name, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("data", sa.LargeBinary, nullable=False),  # the file as uploaded
+    sa.Column("data_sha256", sa.String(64), nullable=False),
+    sa.Column("fund_id", sa.Uuid, nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("encoding", sa.String(16), nullable=False),
+    sa.Column("created_at_utc", TIMESTAMP, nullable=False, index=True),
+)
+
 
 class StaffRole(Enum):
     ADMIN = "admin"  # records and reads everything
@@ -79,7 +98,7 @@ class StaffUserRecord:
 
 
 def create_console_tables(engine: Engine) -> None:
-    """Create the users and sessions tables where missing (for `fund-ledger init`)."""
+    """Create the users, sessions and pending imports tables where missing (for `init`)."""
     metadata.create_all(engine, checkfirst=True)
 
 

@@ -1,6 +1,7 @@
 """An import's report as the console shows it (`templates/import_preview.html`): one line per
-line of the file that has a row or a problem, each problem in Japanese where its code is
-known (else the importer's own message), and the totals."""
+line of the file that has a problem, each in Japanese where its code is known (else the
+importer's own message), and of the other rows the first `PREVIEW_ROWS_SHOWN_MAX`; the totals
+are over every row."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from api.console.messages import PROBLEMS_JA
 from api.console.web import CONSOLE_PREFIX
 from api.imports.csvfile import Problem
 from api.imports.run import ImportReport, RowResult, RowStatus
+
+PREVIEW_ROWS_SHOWN_MAX = 500  # rows without a problem shown; a file may hold 100,000
 
 # The importer's problem codes (`api.imports`), in Japanese.
 IMPORT_PROBLEMS_JA = {
@@ -72,40 +75,56 @@ def problem_ja(problem: Problem) -> str:
     return found or problem.message
 
 
+@dataclass(frozen=True)
+class ReportLines:
+    shown: list[ReportLine]  # by line
+    count: int  # the lines there are to show, shown or not
+
+
 def report_lines(
-    rows: Iterable[RowResult], problems: Iterable[Problem], *, rejected: bool = False
-) -> list[ReportLine]:
-    """By line: the row planned there (if any) and the problems found there."""
+    rows: Iterable[RowResult],
+    problems: Iterable[Problem],
+    *,
+    rejected: bool = False,
+    rows_shown_max: int = PREVIEW_ROWS_SHOWN_MAX,
+) -> ReportLines:
+    """By line: the row planned there (if any) and the problems found there; every line with
+    a problem, and the first `rows_shown_max` of the others."""
     row_at = {row.planned.row.line: row for row in rows}
     problems_at: dict[int, list[ShownProblem]] = {}
     for problem in problems:
         shown = ShownProblem(problem_ja(problem), problem.message)
         problems_at.setdefault(problem.line, []).append(shown)
+    ordinary = sorted(set(row_at) - set(problems_at))
     lines = []
-    for line in sorted(set(row_at) | set(problems_at)):
+    for line in sorted(set(problems_at).union(ordinary[:rows_shown_max])):
         row = row_at.get(line)
         status = "記録していません" if rejected or row is None else STATUS_JA[row.status]
         lines.append(ReportLine(line, row, status, tuple(problems_at.get(line, ()))))
-    return lines
+    return ReportLines(lines, len(problems_at) + len(ordinary))
 
 
 def report_context(
     report: ImportReport,
     problems: tuple[Problem, ...],
     *,
-    carried: Mapping[str, str] | None = None,
+    confirm_fields: Mapping[str, str] | None = None,
     rejected: bool = False,
 ) -> dict[str, Any]:
-    """What `import_preview.html` shows: the dry run (`carried` holds the confirm form's
-    hidden fields when it may be confirmed), an import refused (`rejected`), or one done."""
+    """What `import_preview.html` shows: the dry run (`confirm_fields` holds the confirm
+    form's hidden fields when it may be confirmed), an import refused (`rejected`), or one
+    done."""
     plan = report.plan
+    lines = report_lines(report.rows, problems, rejected=rejected)
     fund_page = f"{CONSOLE_PREFIX}/funds/{plan.fund_id}"
     if report.position is not None:
         fund_page += f"?position={report.position}"
     return {
         "stage": "rejected" if rejected else ("preview" if report.dry_run else "done"),
         "plan": plan,
-        "lines": report_lines(report.rows, problems, rejected=rejected),
+        "lines": lines.shown,
+        "line_count": lines.count,
+        "rows_shown_max": PREVIEW_ROWS_SHOWN_MAX,
         "problem_count": len(problems),
         "totals": {
             "row_count": plan.row_count,
@@ -115,7 +134,7 @@ def report_context(
             "recorded": report.count(RowStatus.RECORDED),
             "already_recorded": report.count(RowStatus.ALREADY_RECORDED),
         },
-        "carried": carried,
+        "confirm_fields": confirm_fields,
         "fund_page": fund_page,
         "upload_page": f"{CONSOLE_PREFIX}/imports?fund_id={plan.fund_id}",
     }

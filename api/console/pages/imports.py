@@ -3,19 +3,18 @@ checked first (the dry run) and shown as a table, row by row with every problem;
 no problem can then be confirmed, which imports it for real, every row or none. Each row
 carries its own idempotency key, so a second confirm of the same file records nothing twice.
 
-The confirm form carries the file to the next request itself (no copy is kept on the server):
-its bytes in base64, in parts that each fit the form parser's bound for one field, with their
-sha256, the fund, the method and the encoding. Confirm checks the bound and the hash before it
-reads the file. Both posts refuse a body past their bound before the form is parsed
-(`BoundedConsoleRoute`), as the API's upload does.
+The server keeps the checked file until it is confirmed (`api.console.pending_imports`): the
+confirm form carries only its upload id, with the fund, the method and the encoding it was
+checked as. Confirm finds it only for the same staff user, within its age, with its sha256
+unchanged and the same settings, and deletes it once imported; a refused import keeps it until
+its age runs out, so the same confirm may be sent again once the ledger is put right (a donor
+registered, say). A confirm of an upload no longer kept (imported already, too old, another
+user's, unknown) records nothing and asks for the file again. Both posts refuse a body past
+their bound before the form is parsed (`BoundedConsoleRoute`), as the API's upload does.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from uuid import UUID
@@ -25,23 +24,34 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive
 
+from api.console.accounts import StaffSession
 from api.console.forms import FormErrors
 from api.console.pages.common import principal_of
 from api.console.pages.import_report import report_context
-from api.console.routing import AdminForm, ConsoleRefused, ConsoleRoute, StaffAdmin, services_of
+from api.console.pending_imports import (
+    PENDING_IMPORT_TTL_S,
+    drop_upload,
+    find_upload,
+    keep_upload,
+)
+from api.console.routing import (
+    AdminForm,
+    ConsoleRefused,
+    ConsoleRoute,
+    StaffAdmin,
+    now_utc,
+    services_of,
+)
 from api.console.web import CONSOLE_PREFIX, METHOD_NAMES_JA, render
 from api.http.routes.imports import UPLOAD_BYTES_MAX
 from api.imports import run
-from api.imports.csvfile import FILE_SIZE_BYTES_MAX, Encoding, Problem
+from api.imports.csvfile import FILE_SIZE_BYTES_MAX, ROW_COUNT_MAX, Encoding, Problem
 from api.imports.plan import IMPORT_METHODS, ImportRequest
+from api.imports.run import ImportReport, RowStatus
 from ledger.errors import ImportRejected, ImportTooLarge, NotFound
 from projections.fund_balances import fund_balances
 
-# One field of a form holds at most 1 MiB (Starlette's parser); a part is a multiple of 4.
-FILE_PART_CHARS = 1_000_000
-FILE_BASE64_CHARS_MAX = 4 * -(-FILE_SIZE_BYTES_MAX // 3)
-FILE_PARTS_MAX = -(-FILE_BASE64_CHARS_MAX // FILE_PART_CHARS)
-CONFIRM_BYTES_MAX = FILE_BASE64_CHARS_MAX + 64 * 1024  # the file, and the form's other fields
+CONFIRM_BYTES_MAX = 16 * 1024  # the CSRF token, the upload id and the settings: ~200 bytes
 METHODS = tuple(method.value for method in IMPORT_METHODS)
 ENCODINGS_JA = (
     (Encoding.AUTO.value, "自動判定（UTF-8 または Shift_JIS）"),
@@ -56,9 +66,11 @@ UNREADABLE_FORM_JA = (
     "送信されたフォームを読み取れませんでした。何も記録していません。"
     "ページを開き直してから、もう一度送信してください。"
 )
-NOT_CARRIED_JA = (
-    "確認したファイルの内容を受け取れませんでした（内容が確認時と一致しません）。"
-    "何も記録していません。もう一度ファイルを選んで確認してください。"
+NOT_KEPT_JA = (
+    "確認したファイルはもうサーバーにありません（取込を確定済みか、確認から"
+    f"{PENDING_IMPORT_TTL_S // 60} 分を過ぎたか、内容が確認時と一致しません）。"
+    "この送信では何も記録していません。取り込まれたかどうかは基金のページで確かめ、"
+    "必要ならもう一度ファイルを選んで確認してください。"
 )
 
 
@@ -146,13 +158,13 @@ def preview(request: Request, submission: AdminForm) -> Response:
         report = run.dry_run(services_of(request).ledger, data, wanted)
     except (NotFound, ImportTooLarge) as refused:
         return _refused_page(request, submission.staff, fields, refused)
-    carried = carried_fields(data, wanted) if report.rows and not report.problems else None
+    confirm_fields = _kept(request, submission.staff, data, wanted, report)
     return render(
         request,
         "import_preview.html",
         submission.staff,
         status_code=200,
-        **report_context(report, report.problems, carried=carried),
+        **report_context(report, report.problems, confirm_fields=confirm_fields),
     )
 
 
@@ -160,12 +172,14 @@ def confirm(request: Request, submission: AdminForm) -> Response:
     """Import the file the preview showed, for real: every row, or none and its problems."""
     fields = submission.fields
     wanted, errors = read_settings(fields)
-    data = carried_file(fields)
-    if data is None:
-        errors.add(None, NOT_CARRIED_JA)
-    if wanted is None or data is None:
-        return _upload_page(request, submission.staff, fields, errors, status=422)
     services = services_of(request)
+    upload_id = fields.get("upload_id", "")
+    user_name = submission.staff.user.name
+    pending = find_upload(services.engine, upload_id, user_name, now=now_utc())
+    if pending is None or pending.wanted != wanted:  # or a form not made by its preview
+        errors.add(None, NOT_KEPT_JA)
+        return _upload_page(request, submission.staff, fields, errors, status=422)
+    data, wanted = pending.data, pending.wanted
     try:
         with services.writing():
             actor = principal_of(submission).name
@@ -177,6 +191,7 @@ def confirm(request: Request, submission: AdminForm) -> Response:
         return render(request, "import_preview.html", submission.staff, status_code=422, **context)
     except (NotFound, ImportTooLarge) as refused:
         return _refused_page(request, submission.staff, fields, refused)
+    drop_upload(services.engine, upload_id)
     context = report_context(report, ())
     return render(request, "import_preview.html", submission.staff, **context)
 
@@ -207,39 +222,21 @@ def read_settings(fields: Mapping[str, str]) -> tuple[ImportRequest | None, Form
     return ImportRequest(fund_id=fund_id, method=method, encoding=Encoding(encoding)), errors
 
 
-def carried_fields(data: bytes, wanted: ImportRequest) -> dict[str, str]:
-    """The confirm form's hidden fields: the file (base64 in parts) and what it was checked as."""
-    encoded = base64.urlsafe_b64encode(data).decode("ascii")
-    parts = [encoded[i : i + FILE_PART_CHARS] for i in range(0, len(encoded), FILE_PART_CHARS)]
-    fields = {
+def _kept(
+    request: Request, staff: StaffSession, data: bytes, wanted: ImportRequest, report: ImportReport
+) -> dict[str, str] | None:
+    """The confirm form's hidden fields for a file that may be confirmed (kept on the server
+    until then), else None: nothing to keep for a file with a problem or nothing new."""
+    if report.problems or not report.count(RowStatus.NEW):
+        return None
+    engine = services_of(request).engine
+    upload_id = keep_upload(engine, staff.user.name, data, wanted, now=now_utc())
+    return {
+        "upload_id": upload_id,
         "fund_id": str(wanted.fund_id),
         "method": wanted.method,
         "encoding": wanted.encoding.value,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "file_parts": str(len(parts)),
     }
-    fields.update({f"file_base64_{n}": part for n, part in enumerate(parts, start=1)})
-    return fields
-
-
-def carried_file(fields: Mapping[str, str]) -> bytes | None:
-    """The file a confirm form carries; None unless it is whole, within the bound, and hashes
-    to the sha256 it came with."""
-    count = fields.get("file_parts", "")
-    if not (count.isascii() and count.isdigit() and 1 <= int(count) <= FILE_PARTS_MAX):
-        return None
-    parts = [fields.get(f"file_base64_{n}", "") for n in range(1, int(count) + 1)]
-    if any(len(part) > FILE_PART_CHARS for part in parts):
-        return None
-    try:
-        data = base64.b64decode("".join(parts).encode("ascii"), altchars=b"-_", validate=True)
-    except (binascii.Error, UnicodeEncodeError):
-        return None
-    if len(data) > FILE_SIZE_BYTES_MAX:
-        return None
-    digest = hashlib.sha256(data).hexdigest().encode("ascii")
-    sent = fields.get("sha256", "").encode("utf-8")
-    return data if hmac.compare_digest(digest, sent) else None
 
 
 def _refused_page(
@@ -275,6 +272,7 @@ def _upload_page(
         methods=[(method, METHOD_NAMES_JA[method]) for method in METHODS],
         encodings=ENCODINGS_JA,
         file_size_mib_max=FILE_SIZE_BYTES_MAX // (1024 * 1024),
+        row_count_max=ROW_COUNT_MAX,
     )
 
 
