@@ -24,22 +24,13 @@ from api.http.queries import DonationFilter, list_donations
 from api.http.schemas import DonorCorrection, DonorCreate
 from api.receipt_views import donor_receipts
 from ledger.commands import CorrectDonor, RegisterDonor
-from ledger.donor import Donor
+from ledger.donor import CORRECTABLE_FIELDS, Donor
 from projections.donor_directory import search_donor_directory
 from projections.donor_summaries import donor_summary
 
 router = APIRouter(prefix=CONSOLE_PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 SEARCH_PAGE_SIZE = 50
 DONATIONS_SHOWN_MAX = 200
-CORRECTABLE = (
-    "name",
-    "kana",
-    "postal_code",
-    "address",
-    "email",
-    "publish_name",
-    "postal_account",
-)
 
 
 @router.get("/donors")
@@ -140,7 +131,7 @@ def show_donor(
 def correct_form(request: Request, donor_id: UUID, staff: StaffAdmin) -> Response:
     donor = services_of(request).load(Donor, donor_id, "donor")
     state = donor_state(donor)
-    values = {name: state[name] for name in CORRECTABLE if state.get(name) is not None}
+    values = {name: state[name] for name in CORRECTABLE_FIELDS if state.get(name) is not None}
     values["publish_name"] = "on" if state["publish_name"] else ""
     return _correct_page(request, staff, donor, values, FormErrors(), new_form_key())
 
