@@ -65,12 +65,7 @@ def write_hledger(entries: Iterable[PositionedEntry], out: TextIO) -> int:
         )
         if entry.corrects_version is not None:
             out.write(f"    ; corrects_version:{entry.corrects_version}\n")
-        for posting in entry.postings:
-            account = tool_account(entry.fund_id, posting.account)
-            chart.use(account, entry.fund_id, posting.account, entry.effective_on)
-            out.write(f"    {account}  {_amount(posting.side, posting.amount_yen)}\n")
-            posting_count += 1
-        out.write("\n")
+        posting_count += _write_postings(out, item, chart, indent="    ")
     for account in sorted(chart.described):
         fund_id, ledger_account = chart.described[account]
         out.write(
@@ -78,6 +73,18 @@ def write_hledger(entries: Iterable[PositionedEntry], out: TextIO) -> int:
             f" fund_name:{fund_names[fund_id]}\n"
         )
     return posting_count
+
+
+def _write_postings(out: TextIO, item: PositionedEntry, chart: _Chart, *, indent: str) -> int:
+    """The entry's postings, a line each under `indent`, and the blank line that ends it;
+    each posting's account is noted in `chart`. Returns how many postings."""
+    entry = item.entry
+    for posting in entry.postings:
+        account = tool_account(entry.fund_id, posting.account)
+        chart.use(account, entry.fund_id, posting.account, entry.effective_on)
+        out.write(f"{indent}{account}  {_amount(posting.side, posting.amount_yen)}\n")
+    out.write("\n")
+    return len(entry.postings)
 
 
 def _quoted(text: str) -> str:
@@ -106,12 +113,7 @@ def write_beancount(entries: Iterable[PositionedEntry], out: TextIO) -> int:
         )
         if entry.corrects_version is not None:
             out.write(f"  corrects_version: {entry.corrects_version}\n")
-        for posting in entry.postings:
-            account = tool_account(entry.fund_id, posting.account)
-            chart.use(account, entry.fund_id, posting.account, entry.effective_on)
-            out.write(f"  {account}  {_amount(posting.side, posting.amount_yen)}\n")
-            posting_count += 1
-        out.write("\n")
+        posting_count += _write_postings(out, item, chart, indent="  ")
     for account in sorted(chart.described):
         fund_id, ledger_account = chart.described[account]
         out.write(
