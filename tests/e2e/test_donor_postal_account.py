@@ -100,14 +100,14 @@ def test_the_cli_refuses_a_malformed_postal_account_in_one_line(sqlite_url: str)
     assert "postal_account" in line
 
 
-def test_the_postal_sample_imports_through_the_cli_matched_by_account(sqlite_url: str) -> None:
-    ledger = FundLedger(env=eventsourcing_env(sqlite_url))
+def test_the_postal_sample_imports_through_the_cli_matched_by_account(database_url: str) -> None:
+    ledger = FundLedger(env=eventsourcing_env(database_url))
     world = seed_postal_world(ledger)
     args = ("import", "donations", str(POSTAL_SAMPLE), "--fund", str(world.fund_id))
     method = ("--method", "postal_transfer")
 
-    dry = cli(sqlite_url, *args, *method, "--dry-run")
-    imported = cli(sqlite_url, *args, *method)
+    dry = cli(database_url, *args, *method, "--dry-run")
+    imported = cli(database_url, *args, *method)
 
     assert dry.exit_code == 0, dry.output
     assert [line.split(" by ")[1].split()[0] for line in dry.stdout.splitlines()[:4]] == [

@@ -61,10 +61,10 @@ def store_v1_registration(ledger: FundLedger) -> UUID:
     return donor.id
 
 
-def test_a_donor_registered_before_postal_accounts_rebuilds_without_one(sqlite_url: str) -> None:
-    donor_id = store_v1_registration(FundLedger(env=eventsourcing_env(sqlite_url)))
+def test_a_donor_registered_before_postal_accounts_rebuilds_without_one(database_url: str) -> None:
+    donor_id = store_v1_registration(FundLedger(env=eventsourcing_env(database_url)))
 
-    reopened = FundLedger(env=eventsourcing_env(sqlite_url))
+    reopened = FundLedger(env=eventsourcing_env(database_url))
     donor = reopened.get(donor_id)
 
     assert isinstance(donor, Donor)
@@ -76,9 +76,9 @@ def test_a_donor_registered_before_postal_accounts_rebuilds_without_one(sqlite_u
 
 
 def test_a_retry_of_a_registration_sent_before_postal_accounts_is_a_replay(
-    sqlite_url: str,
+    database_url: str,
 ) -> None:
-    ledger = FundLedger(env=eventsourcing_env(sqlite_url))
+    ledger = FundLedger(env=eventsourcing_env(database_url))
     donor_id = store_v1_registration(ledger)
 
     retried = ledger.execute(c.RegisterDonor(**V1_REQUEST, idempotency_key=KEY), actor=ACTOR)
@@ -87,16 +87,16 @@ def test_a_retry_of_a_registration_sent_before_postal_accounts_is_a_replay(
     assert len(events_after(ledger, 0)) == 1
 
 
-def test_an_old_donor_can_be_given_a_postal_account_and_have_it_cleared(sqlite_url: str) -> None:
-    ledger = FundLedger(env=eventsourcing_env(sqlite_url))
+def test_an_old_donor_can_be_given_a_postal_account_and_have_it_cleared(database_url: str) -> None:
+    ledger = FundLedger(env=eventsourcing_env(database_url))
     donor_id = store_v1_registration(ledger)
 
     ledger.execute(
         c.CorrectDonor(donor_id, {"postal_account": "00120-3-45678"}, "届出"), actor=ACTOR
     )
-    given = FundLedger(env=eventsourcing_env(sqlite_url)).get(donor_id)  # fresh, not cached
+    given = FundLedger(env=eventsourcing_env(database_url)).get(donor_id)  # fresh, not cached
     ledger.execute(c.CorrectDonor(donor_id, {"postal_account": None}, "解約"), actor=ACTOR)
-    cleared = FundLedger(env=eventsourcing_env(sqlite_url)).get(donor_id)
+    cleared = FundLedger(env=eventsourcing_env(database_url)).get(donor_id)
 
     assert given.postal_account == "00120-3-045678"
     assert cleared.postal_account is None
