@@ -9,9 +9,9 @@ Access, by role (see `api.tokens`):
 
 Every dependency costs FastAPI's resolution on each request, and each sync one a hand-off to
 its thread pool: those that do no I/O are `async def`, and the services are taken from the
-request rather than from a dependency of their own. The token is looked up in the database
-on every request (one round trip, `api.tokens.authenticate`), so a revoked token stops
-working at once.
+request rather than from a dependency of their own. A token is looked up in the database
+(`api.tokens.authenticate`, in the thread pool) unless it was found valid within the last
+`token_cache_s` (`api.http.principals`): a revoked token stops working within that second.
 """
 
 from __future__ import annotations
@@ -47,29 +47,44 @@ async def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def _authenticated(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="fund-ledger"'}
     if credentials is None:
         raise ProblemError(UNAUTHENTICATED, "send Authorization: Bearer <token>", challenge)
-    principal = authenticate(_services_of(request).engine, credentials.credentials)
+    services = _services_of(request)
+    token = credentials.credentials
+    principal = services.principals.get(token)
     if principal is None:
-        raise ProblemError(UNAUTHENTICATED, "the token is unknown or revoked", challenge)
+        principal = await run_in_threadpool(authenticate, services.engine, token)
+        if principal is None:
+            raise ProblemError(UNAUTHENTICATED, "the token is unknown or revoked", challenge)
+        services.principals.put(token, principal)
     return principal
+
+
+# `_admin` and `_reader` authenticate themselves rather than depend on `_principal`: each
+# level of dependencies costs FastAPI's resolution on every request.
+async def _principal(request: Request, credentials: Credentials) -> Principal:
+    return await _authenticated(request, credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-async def _admin(principal: PrincipalDep) -> Principal:
+async def _admin(request: Request, credentials: Credentials) -> Principal:
+    principal = await _authenticated(request, credentials)
     if principal.role is not Role.ADMIN:
         raise ProblemError(FORBIDDEN, f"a {principal.role.value} token cannot record changes")
     return principal
 
 
-async def _reader(principal: PrincipalDep) -> Principal:
+async def _reader(request: Request, credentials: Credentials) -> Principal:
+    principal = await _authenticated(request, credentials)
     if principal.role not in (Role.ADMIN, Role.AUDITOR):
         raise ProblemError(FORBIDDEN, "a donor token reads only its own donor record")
     return principal

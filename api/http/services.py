@@ -17,6 +17,7 @@ from fastapi import Response
 from sqlalchemy.engine import Engine
 
 from api.http.observability import request_id_var
+from api.http.principals import PrincipalCache
 from api.http.problems import (
     POSITION_BEYOND_HEAD,
     READ_MODEL_BEHIND,
@@ -49,10 +50,12 @@ class Services:
     ledger: FundLedger
     engine: Engine
     projection: ProjectionWorker | None = None  # the in-process projectors, if any
+    principals: PrincipalCache = field(init=False, repr=False)
     _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _writer: GroupWriter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.principals = PrincipalCache(self.settings.token_cache_s)
         self._writer = GroupWriter(self.ledger, self._write_lock, self._wake_projection)
 
     def close(self) -> None:

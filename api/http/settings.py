@@ -31,6 +31,9 @@ class ApiSettings(Settings):
     # Seconds between two polls of the log by the in-process projector (it is also woken
     # at once by this process's own writes).
     projection_poll_s: float = Field(default=0.5, gt=0, le=60)
+    # Seconds a valid token is remembered without looking it up again (`api.http.principals`):
+    # a revoked token is refused at most this long after `fund-ledger token revoke`. 0: never.
+    token_cache_s: float = Field(default=1.0, ge=0, le=60)
     # `/readyz` answers 503 while the read models are more events than this behind the log.
     ready_lag_events_max: int = Field(default=10_000, ge=0)
     # The staff console (`/console`): consecutive wrong passwords that lock an account, for

@@ -47,7 +47,8 @@ def test_a_created_token_is_stored_only_as_its_hash_and_opens_the_api(sqlite_url
     (row,) = stored_rows(sqlite_url)
     assert created["token"] not in json.dumps([str(value) for value in row.values()])
     assert row["token_sha256"] == hashlib.sha256(created["token"].encode()).hexdigest()
-    settings = ApiSettings(database_url=sqlite_url, project_in_process=False)
+    # With no token cache, a revocation is seen by the very next request.
+    settings = ApiSettings(database_url=sqlite_url, project_in_process=False, token_cache_s=0)
     with TestClient(create_app(settings)) as client:
         headers = {"Authorization": f"Bearer {created['token']}"}
         assert client.get("/v1/funds", headers=headers).status_code == 200

@@ -6,6 +6,7 @@ sent with an empty body then answers 422 without recording anything."""
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 from typing import Any
 
@@ -162,18 +163,22 @@ def test_no_write_of_the_matrix_recorded_anything(api: Api, world: dict[str, Any
     assert [event["position"] for event in log["items"]] == [world["last_position"]]
 
 
-def test_a_revoked_token_is_refused(api: Api) -> None:
+def test_a_revoked_token_is_refused_once_its_cached_second_has_passed(api: Api) -> None:
+    from api.http.settings import ApiSettings
     from api.tokens import list_tokens, revoke_token
     from projections.database import engine_for
 
     engine = engine_for(api.database_url)
     try:
         (auditor,) = [t for t in list_tokens(engine) if t.role.value == "auditor"]
-        assert api.get("/v1/funds").status_code == 200
+        assert api.get("/v1/funds").status_code == 200  # now remembered as valid
         revoke_token(engine, auditor.token_id)
     finally:
         engine.dispose()
+    cache_s = ApiSettings.model_fields["token_cache_s"].default  # as the fixture's app runs
+    assert 0 < cache_s <= 1
 
+    time.sleep(cache_s)
     response = api.get("/v1/funds")
 
     assert response.status_code == 401
