@@ -26,11 +26,12 @@ one event log per schema, the chain table `event_chain` covers exactly that log,
 from __future__ import annotations
 
 import selectors
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -49,6 +50,12 @@ from ledger.store.chain import (
 # Idle time allowed per event between the insert and the chain rows (see
 # `_allow_idle_while_chaining`): about 4 times the worst seen, 45 us, so 20 s more for 100,000.
 IDLE_S_PER_EVENT = 0.0002
+# The library retries a write that lost its connection or timed out on the table lock 10
+# times, and each try may wait POSTGRES_CONNECT_TIMEOUT (5 s) for a connection from the pool:
+# while the server is down, a write would hang for about 50 s before it is refused. Ours starts
+# no new try this long after the first began (so a write is refused within about 13 s).
+WRITE_RETRY_S = 8.0
+WRITE_RETRY_WAIT_S = 0.2
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -147,6 +154,24 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             if curs.fetchone() is None:
                 curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(schema)))
         super().create_table()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, retried as it does (the same errors, the same wait) but for
+        at most `WRITE_RETRY_S`. As with the library's retries, events that did commit make
+        a retry fail on their versions (`IntegrityError`), which the service handles as a
+        conflict."""
+        insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # undecorated
+        started_s = time.monotonic()
+        while True:
+            try:
+                notification_ids: Sequence[int] | None = insert_once(self, stored_events, **kwargs)
+                return notification_ids
+            except (InterfaceError, OperationalError):
+                if time.monotonic() - started_s + WRITE_RETRY_WAIT_S >= WRITE_RETRY_S:
+                    raise
+                time.sleep(WRITE_RETRY_WAIT_S)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
