@@ -39,6 +39,10 @@ PeriodKey = tuple[UUID, UUID, str, int]  # donor, fund, basis, year
 Row = dict[str, Any]
 _KEY_COLUMNS = ("donor_id", "fund_id", "basis", "year")
 _DATES = ("first_donated_on", "last_donated_on")
+_NO_CHANGES: Row = {**dict.fromkeys(TOTAL_COLUMNS, 0), **dict.fromkeys(_DATES)}
+# Each period's basis and year, looked up once (a rebuild asks for every donation's).
+_CALENDAR, _CALENDAR_YEAR_OF = Basis.CALENDAR.value, Basis.CALENDAR.year_of
+_FISCAL, _FISCAL_YEAR_OF = Basis.FISCAL.value, Basis.FISCAL.year_of
 
 
 class DonorSummariesProjector:
@@ -63,10 +67,12 @@ class _Fold:
         donor_ids = {
             e.donor_id if isinstance(e, Donation.Recorded) else e.originator_id
             for e, _ in events
-            if isinstance(e, Donation.Recorded | Donor.DetailsCorrected)
+            if isinstance(e, (Donation.Recorded, Donor.DetailsCorrected))
         }
         corrected_ids = {
-            e.originator_id for e, _ in events if isinstance(e, Donation.Refunded | Donation.Voided)
+            e.originator_id
+            for e, _ in events
+            if isinstance(e, (Donation.Refunded, Donation.Voided))
         }
         self.donors = _rows_by_id(connection, donor_summary_donors, "donor_id", donor_ids)
         self.donations = _rows_by_id(
@@ -83,14 +89,14 @@ class _Fold:
         self.periods_voided: set[PeriodKey] = set()
 
     def apply(self, event: object, position: int) -> None:
-        if isinstance(event, Donor.Registered):
+        if isinstance(event, Donation.Recorded):  # half the log: first
+            self._record(event, position)
+        elif isinstance(event, Donor.Registered):
             row = {name: getattr(event, name) for name in ("kind", *DONOR_DETAILS)}
             self.donors[event.originator_id] = {"donor_id": event.originator_id, **row}
             self.new_donors.add(event.originator_id)
         elif isinstance(event, Donor.DetailsCorrected):
             self._correct_donor(event, position)
-        elif isinstance(event, Donation.Recorded):
-            self._record(event, position)
         elif isinstance(event, Donation.Refunded):
             donation = self._donation(event.originator_id, position)
             self._add_to_periods(donation, position, refunded_yen=event.amount_yen)
@@ -113,15 +119,16 @@ class _Fold:
         donation = _donation_row(event)
         self.donations[event.originator_id] = donation
         self.new_donations.add(event.originator_id)
-        day = event.effective_on
-        for key in _period_keys(donation):
-            self.known_periods.add(key)
+        day, amount_yen = event.effective_on, event.amount_yen
+        for key in _period_keys(donation):  # known from now on: `period_changes` holds it
             changes = self._changes(key)
-            changes["gross_yen"] += event.amount_yen
+            changes["gross_yen"] += amount_yen
             changes["donations_recorded"] += 1
             first, last = changes["first_donated_on"], changes["last_donated_on"]
-            changes["first_donated_on"] = day if first is None or day < first else first
-            changes["last_donated_on"] = day if last is None or day > last else last
+            if first is None or day < first:
+                changes["first_donated_on"] = day
+            if last is None or day > last:
+                changes["last_donated_on"] = day
 
     def _void(self, event: Donation.Voided, position: int) -> None:
         donation = self._donation(event.originator_id, position)
@@ -141,7 +148,7 @@ class _Fold:
 
     def _add_to_periods(self, donation: Row, position: int, **amounts: int) -> None:
         for key in _period_keys(donation):
-            if key not in self.known_periods:
+            if key not in self.period_changes and key not in self.known_periods:
                 _, _, basis, year = key
                 raise EventNotApplicable(
                     position, f"no {basis} year {year} of donor {donation['donor_id']}"
@@ -208,19 +215,20 @@ def _donation_row(event: Donation.Recorded) -> Row:
     }
 
 
-def _period_keys(donation: Row) -> list[PeriodKey]:
+def _period_keys(donation: Row) -> tuple[PeriodKey, PeriodKey]:
     """The donation's calendar year and 年度."""
+    donor_id, fund_id = donation["donor_id"], donation["fund_id"]
     day: date = donation["effective_on"]
-    return [(donation["donor_id"], donation["fund_id"], b.value, b.year_of(day)) for b in Basis]
+    return (
+        (donor_id, fund_id, _CALENDAR, _CALENDAR_YEAR_OF(day)),
+        (donor_id, fund_id, _FISCAL, _FISCAL_YEAR_OF(day)),
+    )
 
 
 def _no_changes(key: PeriodKey) -> Row:
-    return {
-        **dict(zip(_KEY_COLUMNS, key, strict=True)),
-        **dict.fromkeys(TOTAL_COLUMNS, 0),
-        "first_donated_on": None,
-        "last_donated_on": None,
-    }
+    changes = dict(zip(_KEY_COLUMNS, key, strict=True))
+    changes.update(_NO_CHANGES)
+    return changes
 
 
 def _rows_by_id(

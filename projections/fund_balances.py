@@ -37,9 +37,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger.fund import Fund
-from ledger.journal import UNRESTRICTED, JournalEntry, Side, journal_entry
+from ledger.journal import UNRESTRICTED, JournalEntry, Side
 from ledger.values import GENERAL
-from projections import bulk
+from projections import batch, bulk
 from projections.batch import EventNotApplicable, PositionedEvent, chunks
 from projections.database import read_rows
 from projections.tables import metadata
@@ -173,15 +173,13 @@ class FundBalancesProjector:
         one delta per existing pot and fund, then write them in four statements at most."""
         fold = _Fold()
         moves: list[tuple[int, JournalEntry, int]] = []
-        for event, position in events:
+        for (event, position), entry in zip(events, batch.journal_entries(events), strict=True):
             if isinstance(event, Fund.Opened):
                 fold.open_fund(event)
             elif isinstance(event, Fund.DesignationAdded):
                 fold.open_pot(event.originator_id, event.designation, event.name, position)
-            else:
-                entry = journal_entry(event)
-                if entry is not None:
-                    moves.append((position, entry, getattr(event, "amount_yen")))  # noqa: B009
+            elif entry is not None:
+                moves.append((position, entry, getattr(event, "amount_yen")))  # noqa: B009
         fold.existing_pots = _existing_pots(connection, {e.fund_id for _, e, _ in moves})
         for position, entry, amount_yen in moves:
             fold.move(

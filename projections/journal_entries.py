@@ -16,12 +16,11 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from eventsourcing.domain import DomainEvent
 from sqlalchemy.engine import Engine
 
 from ledger.errors import InvalidInput
-from ledger.journal import journal_entry
-from projections import bulk
+from ledger.journal import JournalEntry
+from projections import batch, bulk
 from projections.batch import PositionedEvent
 from projections.tables import metadata
 
@@ -75,34 +74,47 @@ class PostingRow:
     corrects_version: int | None
 
 
-def posting_rows(event: DomainEvent, position: int) -> list[dict[str, Any]]:
-    """The journal rows of `event` at `position`, as the table's columns (none for an event
-    that moves no money)."""
-    entry = journal_entry(event)
-    if entry is None:
-        return []
-    entry_columns = {
-        "position": position,
-        "effective_on": entry.effective_on,
-        "recorded_at_utc": entry.recorded_at.astimezone(UTC).replace(tzinfo=None),
-        "fund_id": entry.fund_id,
-        "designation": entry.designation,
-        "counterparty": entry.counterparty,
-        "kind": entry.kind,
-        "source_id": entry.source_id,
-        "source_version": entry.source_version,
-        "actor": entry.actor,
-        "reason": entry.reason,
-        "corrects_version": entry.corrects_version,
-    }
+# The entry's columns, repeated on each of its postings, and then the posting's own.
+_ENTRY_COLUMNS = (
+    "effective_on",
+    "recorded_at_utc",
+    "fund_id",
+    "designation",
+    "counterparty",
+    "kind",
+    "source_id",
+    "source_version",
+    "actor",
+    "reason",
+    "corrects_version",
+)
+_POSTING_COLUMNS = ("account", "side", "amount_yen")
+_COLUMNS = ("position", "posting_index", *_ENTRY_COLUMNS, *_POSTING_COLUMNS)
+
+
+def _entry_values(entry: JournalEntry) -> tuple[Any, ...]:
+    """The entry's values of `_ENTRY_COLUMNS`."""
+    return (
+        entry.effective_on,
+        entry.recorded_at.astimezone(UTC).replace(tzinfo=None),
+        entry.fund_id,
+        entry.designation,
+        entry.counterparty,
+        entry.kind,
+        entry.source_id,
+        entry.source_version,
+        entry.actor,
+        entry.reason,
+        entry.corrects_version,
+    )
+
+
+def _entry_rows(
+    position: int, entry: JournalEntry, entry_values: tuple[Any, ...]
+) -> list[tuple[Any, ...]]:
+    """The entry's rows, as values of `_COLUMNS`, given its `_ENTRY_COLUMNS` values."""
     return [
-        {
-            **entry_columns,
-            "posting_index": index,
-            "account": posting.account,
-            "side": posting.side.value,
-            "amount_yen": posting.amount_yen,
-        }
+        (position, index, *entry_values, posting.account, posting.side.value, posting.amount_yen)
         for index, posting in enumerate(entry.postings)
     ]
 
@@ -112,9 +124,23 @@ class JournalEntriesProjector:
     tables: Sequence[sa.Table] = (journal_postings,)
 
     def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
-        """Every posting of the page in one bulk insert."""
-        rows = [row for event, position in events for row in posting_rows(event, position)]
-        bulk.insert(connection, journal_postings, rows)
+        """Every posting of the page in one bulk insert. The columns an entry repeats on each
+        of its postings are turned into their stored form once per entry; the postings' own
+        (a position, integers and text) are stored as they are (`test_projection_bulk`)."""
+        entries = [
+            (position, entry)
+            for (_, position), entry in zip(events, batch.journal_entries(events), strict=True)
+            if entry is not None
+        ]
+        shared = bulk.stored(
+            connection, journal_postings, _ENTRY_COLUMNS, [_entry_values(e) for _, e in entries]
+        )
+        rows = [
+            row
+            for (position, entry), entry_values in zip(entries, shared, strict=True)
+            for row in _entry_rows(position, entry, entry_values)
+        ]
+        bulk.insert_stored(connection, journal_postings, _COLUMNS, rows)
 
 
 def search_journal(

@@ -4,8 +4,10 @@ A projector has a `name`, the `tables` it owns, and `apply_batch(connection, eve
 gets a whole page of decoded events with their positions and folds them into as few
 statements as it can (see `projections.batch`). `catch_up` pages through the log after the
 projectors' tracked positions; per page it opens one transaction, locks and reads the
-tracking rows, decodes the page once, hands each projector the events it has not seen, and
-moves the tracking rows to the page's last position, then commits. Updates and position
+tracking rows, decodes the page once, hands each projector the events it has not seen (one
+`Page`, so each event's journal entry is computed once for all of them), and moves the
+tracking rows to the page's last position, then commits. Python's cyclic garbage collector
+is paused for the page (`_collector_paused`). Updates and position
 commit together or not at all, so a crash or an error anywhere in a page leaves the read
 models exactly as they were after the previous page.
 
@@ -18,7 +20,9 @@ at a time in a transaction that is rolled back, to find it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -30,12 +34,15 @@ from sqlalchemy.engine import Engine
 from ledger.errors import InvalidInput, LedgerError
 from ledger.service import FundLedger
 from projections import indexes
-from projections.batch import EventNotApplicable, PositionedEvent
+from projections.batch import EventNotApplicable, Page, PositionedEvent
 from projections.database import WRITE_OPTIONS, is_postgres
 from projections.tables import metadata, projection_tracking
 
 BATCH_SIZE_MAX = 10_000
 BATCH_SIZE_DEFAULT = 1_000
+# A rebuild replays the whole log with nobody waiting on each page: the largest pages, whose
+# fixed costs (reads, statements, a commit) are shared by the most events.
+REBUILD_BATCH_SIZE_DEFAULT = BATCH_SIZE_MAX
 
 
 class ProjectionFailed(LedgerError):
@@ -86,12 +93,33 @@ def catch_up(
         raise InvalidInput("batch_size", f"must be from 1 to {BATCH_SIZE_MAX}, got {batch_size}")
     applied_count = 0
     while projectors and not should_stop():
-        batch_count, last_position = _apply_batch(ledger, engine, projectors, batch_size)
+        with _collector_paused():
+            batch_count, last_position = _apply_batch(ledger, engine, projectors, batch_size)
         if batch_count == 0:
             break
         applied_count += batch_count
         on_batch(last_position)
     return applied_count
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one page, and on again after it.
+
+    Everything a page decodes and folds stays alive until the page commits, so every
+    collection its allocations trigger traverses all of it again: on a rebuild's pages of
+    10,000 events, about a quarter of the time (measured). Reference counting still frees
+    what the page drops; the few cycles it leaves are collected once the collector is back
+    on. When it was off already (the host process's choice, or another thread's page), it
+    is left off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _apply_batch(
@@ -122,8 +150,8 @@ def _apply_batch(
     return len(notifications), last_position
 
 
-def _decoded(ledger: FundLedger, notifications: Sequence[Notification]) -> list[PositionedEvent]:
-    events = []
+def _decoded(ledger: FundLedger, notifications: Sequence[Notification]) -> Page:
+    events = Page()
     to_domain_event = ledger.mapper.to_domain_event
     for notification in notifications:
         event = to_domain_event(notification)
@@ -132,14 +160,14 @@ def _decoded(ledger: FundLedger, notifications: Sequence[Notification]) -> list[
     return events
 
 
-def _due(events: list[PositionedEvent], position: int) -> list[PositionedEvent]:
+def _due(events: Page, position: int) -> Page:
     """The events after `position` (all of them, usually: projectors move together)."""
     if events[0][1] > position:
         return events
-    return [(event, at) for event, at in events if at > position]
+    return Page((event, at) for event, at in events if at > position)
 
 
-def _apply(projector: Projector, connection: sa.Connection, events: list[PositionedEvent]) -> None:
+def _apply(projector: Projector, connection: sa.Connection, events: Page) -> None:
     if not events:
         return
     try:
@@ -161,7 +189,7 @@ def _pinpointed(
         transaction = connection.begin()
         try:
             position = _locked_positions(connection, [projector.name])[projector.name]
-            for event, at in _due(list(events), position):
+            for event, at in _due(Page(events), position):
                 try:
                     projector.apply_batch(connection, [(event, at)])
                 except EventNotApplicable as error:
@@ -242,7 +270,7 @@ def rebuild(
     projectors: Sequence[Projector],
     names: Sequence[str] | None = None,
     *,
-    batch_size: int = BATCH_SIZE_DEFAULT,
+    batch_size: int = REBUILD_BATCH_SIZE_DEFAULT,
 ) -> int:
     """Drop and recreate the named read models (all when `names` is None), forget their
     positions, and replay the whole log into them; return how many events were applied.

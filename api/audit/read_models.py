@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 
 from ledger.service import FundLedger
 from projections import runner
-from projections.batch import PositionedEvent
+from projections.batch import Page
 from projections.runner import Projector
 from projections.tables import projection_tracking
 
@@ -127,14 +127,20 @@ def _replay(
         )
         if not page:
             return
-        events: list[PositionedEvent] = []
+        events = Page()
         for notification in page:
             event = ledger.mapper.to_domain_event(notification)
             assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
             events.append((event, notification.id))
         with scratch.begin() as connection:
             for projector in projectors:
-                due = [(e, at) for e, at in events if at <= positions[projector.name]]
+                position = positions[projector.name]
+                # The whole page, usually: then its journal entries are computed once for all.
+                due = (
+                    events
+                    if events[-1][1] <= position
+                    else Page(e for e in events if e[1] <= position)
+                )
                 if due:
                     projector.apply_batch(connection, due)
         after = page[-1].id

@@ -134,7 +134,7 @@ def rebuild(
         list[str] | None,
         typer.Argument(help="Read models to rebuild (default: all).", show_default=False),
     ] = None,
-    batch_size: BatchSize = runner.BATCH_SIZE_DEFAULT,
+    batch_size: BatchSize = runner.REBUILD_BATCH_SIZE_DEFAULT,
     as_json: options.JsonFlag = False,
 ) -> None:
     """Drop the read models (all, or those named) and replay the whole log into them."""

@@ -5,11 +5,14 @@
 - a projector that fails in the middle of a batch commits nothing of it, and the next catch-up
   resumes from the last committed position: no event lost, none applied twice;
 - an event a projector cannot apply (money for a fund it never saw) stops it, loudly;
-- concurrent catch-ups apply each event once.
+- concurrent catch-ups apply each event once;
+- each event's journal entry is computed once per page, whatever reads it;
+- the garbage collector is off during each page, and as it was after.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger.errors import LedgerError
+from ledger.journal import JournalEntry, journal_entry
 from ledger.service import FundLedger
-from projections import runner
-from projections.batch import PositionedEvent
+from projections import batch, runner
+from projections.batch import EventNotApplicable, PositionedEvent
 from projections.catalogue import all_projectors, create_read_model_tables
 from projections.journal_entries import JournalEntriesProjector
 from tests.integration.test_projections import all_events, dump, new_history
@@ -163,3 +167,68 @@ def test_concurrent_catch_ups_apply_each_event_once(ledger: FundLedger, engine: 
 
     assert sum(counts) == len(all_events(ledger)), counts
     assert dump(engine) == live
+
+
+def test_each_event_s_journal_entry_is_computed_once_for_all_projectors(
+    ledger: FundLedger, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history = new_history(ledger, seed=31)
+    for _ in range(60):
+        history.step()
+    computed: list[object] = []
+
+    def counted_journal_entry(event: object) -> JournalEntry | None:
+        computed.append(event)
+        return journal_entry(event)
+
+    monkeypatch.setattr(batch, "journal_entry", counted_journal_entry)
+    applied_count = runner.catch_up(ledger, engine, all_projectors(), batch_size=25)
+
+    # Both the balances and the journal read every entry; each is computed once.
+    assert len(computed) == applied_count == len(all_events(ledger))
+
+
+class CollectorWatcher(JournalEntriesProjector):
+    """The journal projector, noting whether the garbage collector ran during each page."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.collector_enabled: list[bool] = []
+
+    def apply_batch(self, connection: sa.Connection, events: Sequence[PositionedEvent]) -> None:
+        self.collector_enabled.append(gc.isenabled())
+        if self.fail:
+            raise EventNotApplicable(events[0][1], "told to fail")
+        super().apply_batch(connection, events)
+
+
+def test_the_garbage_collector_is_paused_during_each_page_and_on_again_after(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=37)
+    for _ in range(30):
+        history.step()
+    watcher = CollectorWatcher()
+
+    runner.catch_up(ledger, engine, [watcher], batch_size=10)
+
+    assert len(watcher.collector_enabled) > 1
+    assert not any(watcher.collector_enabled)
+    assert gc.isenabled()
+    with pytest.raises(runner.ProjectionFailed, match="told to fail"):
+        runner.rebuild(ledger, engine, [CollectorWatcher(fail=True)])
+    assert gc.isenabled()
+
+
+def test_the_garbage_collector_is_left_off_when_it_was_off(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=41)
+    for _ in range(10):
+        history.step()
+    gc.disable()
+    try:
+        runner.catch_up(ledger, engine, [CollectorWatcher()])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
