@@ -11,7 +11,8 @@ Every dependency costs FastAPI's resolution on each request, and each sync one a
 its thread pool: those that do no I/O are `async def`, and the services are taken from the
 request rather than from a dependency of their own. A token is looked up in the database
 (`api.tokens.authenticate`, in the thread pool) unless it was found valid within the last
-`token_cache_s` (`api.http.principals`): a revoked token stops working within that second.
+`token_cache_s` (`api.http.principals`): a revoked token stops working at most that long
+after it was revoked.
 """
 
 from __future__ import annotations
