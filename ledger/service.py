@@ -57,7 +57,10 @@ JST = timezone(timedelta(hours=9), "JST")
 # see `ledger.store.postgres`.)
 BATCH_SIZE_MAX = 100_000
 CONFLICT_ATTEMPTS_MAX = 16
-CONFLICT_BACKOFF_S_MAX = 0.05  # jittered exponential backoff, capped: at most ~0.6 s in all
+# Jittered exponential backoff, capped: at most ~2 s in all. A cap of 0.05 s let 8 issuers of
+# receipts racing for one year's numbering (each its own process's pool) retry in step under a
+# loaded CI machine, and one gave up after 16 attempts; wider windows spread them out.
+CONFLICT_BACKOFF_S_MAX = 0.2
 FUND_SNAPSHOT_INTERVAL = 200
 
 
