@@ -104,7 +104,7 @@ def create_token(
                 name=name,
                 role=checked_role.value,
                 donor_id=donor_id,
-                token_sha256=_digest(token),
+                token_sha256=token_digest(token),
                 created_at_utc=datetime.now(UTC),
             )
         )
@@ -147,7 +147,7 @@ def authenticate(engine: Engine, token: str) -> Principal | None:
     """The principal of a valid, unrevoked token; None for anything else."""
     if not token.startswith(f"{TOKEN_PREFIX}_") or len(token) > TOKEN_LENGTH_MAX:
         return None
-    digest = _digest(token)
+    digest = token_digest(token)
     rows = read_rows(engine, _BY_DIGEST, {"digest": digest})
     if not rows or rows[0]["revoked_at_utc"] is not None:
         return None
@@ -167,5 +167,6 @@ def _role(value: str) -> Role:
         raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}") from None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """The hex SHA-256 a token is known by: what `api_tokens` stores instead of it."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -9,18 +9,17 @@ every token up on every request.
 
 Only valid tokens are remembered: an unknown or revoked one is looked up every time, so a
 token created a moment ago works at once, and guessing cannot fill the cache. Entries are
-keyed by the token's SHA-256, never the token itself, and there are at most `size_max` of
-them. The cache is touched only on the event loop's thread (the route dependency that uses
-it is `async`), so it needs no lock.
+keyed by the token's SHA-256 (`api.tokens.token_digest`, as the table stores it), never the
+token itself, and there are at most `size_max` of them. The cache is touched only on the
+event loop's thread (the route dependency that uses it is `async`), so it needs no lock.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
-from api.tokens import Principal
+from api.tokens import Principal, token_digest
 
 SIZE_MAX = 1_024
 
@@ -36,13 +35,13 @@ class PrincipalCache:
         self.ttl_s = ttl_s
         self._size_max = size_max
         self._clock = clock
-        self._entries: dict[bytes, tuple[float, Principal]] = {}  # digest → (expiry, principal)
+        self._entries: dict[str, tuple[float, Principal]] = {}  # digest → (expiry, principal)
 
     def get(self, token: str) -> Principal | None:
         """The principal remembered for `token`, if it was found valid less than `ttl_s` ago."""
         if self.ttl_s <= 0:
             return None
-        digest = _digest(token)
+        digest = token_digest(token)
         entry = self._entries.get(digest)
         if entry is None:
             return None
@@ -61,8 +60,4 @@ class PrincipalCache:
             self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
             while len(self._entries) >= self._size_max:  # all fresh: drop the oldest
                 del self._entries[next(iter(self._entries))]
-        self._entries[_digest(token)] = (now + self.ttl_s, principal)
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+        self._entries[token_digest(token)] = (now + self.ttl_s, principal)
