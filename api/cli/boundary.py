@@ -14,14 +14,23 @@ from typing import Any
 import psycopg
 import typer
 from eventsourcing.persistence import PersistenceError
+from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from api.cli.session import Session
+from api.foundation import FoundationSettings
+from api.http.settings import ApiSettings
 from ledger.errors import LedgerError, StorageError
+from ledger.settings import Settings
 
 DEBUG_VARIABLE = "FUND_LEDGER_DEBUG"
 STORAGE_FAILURES = (PersistenceError, psycopg.Error, sqlite3.Error)
 _PASSTHROUGH = (typer.Exit, typer.Abort, typer.TyperException)
+# The settings read from the environment: a refused value is named by its variable.
+_ENV_PREFIXES = {
+    cls.__name__: cls.model_config.get("env_prefix", "")
+    for cls in (Settings, ApiSettings, FoundationSettings)
+}
 
 
 class LedgerGroup(TyperGroup):
@@ -49,11 +58,22 @@ def error_line(error: Exception, session: Session | None) -> str:
         text = f"{error.code}: {error.message}"
     elif isinstance(error, STORAGE_FAILURES):
         text = f"database unavailable: {database}: {error}"
+    elif isinstance(error, ValidationError) and error.title in _ENV_PREFIXES:
+        text = f"configuration: {_settings_problems(error)}"
     else:
         text = (
             f"unexpected {type(error).__name__}: {error} (set {DEBUG_VARIABLE}=1 for the traceback)"
         )
     return _masked(" ".join(text.split()), session)
+
+
+def _settings_problems(error: ValidationError) -> str:
+    """`FUND_LEDGER_X: what is wrong with it`, for each refused setting (never its value,
+    which may be a secret)."""
+    prefix = _ENV_PREFIXES[error.title]
+    return "; ".join(
+        f"{prefix}{str(problem['loc'][0]).upper()}: {problem['msg']}" for problem in error.errors()
+    )
 
 
 def _masked(text: str, session: Session | None) -> str:

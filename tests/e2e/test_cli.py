@@ -312,6 +312,16 @@ def test_unexpected_failure_is_one_line_and_the_traceback_shows_only_in_debug(
     assert "Traceback" in loud.stderr
 
 
+def test_a_refused_setting_is_named_by_its_variable_in_one_line(book: Book) -> None:
+    result = cli(book.url, "serve", FUND_LEDGER_TOKEN_CACHE_S="-1")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: configuration: FUND_LEDGER_TOKEN_CACHE_S:"
+        " Input should be greater than or equal to 0"
+    ]
+
+
 def test_events_are_paged_after_a_position_with_a_maximum_page_size(book: Book) -> None:
     lines = cli(book.url, "events", "--after", "2", "--limit", "2").stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["3", "4"]
