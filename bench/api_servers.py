@@ -1,5 +1,6 @@
 """The two servers `bench.api` compares, each started as `python -m bench.api_servers KIND
-DATABASE_URL PORT` under the same uvicorn settings (one worker, asyncio, h11):
+DATABASE_URL PORT` under the same uvicorn settings (one worker; uvloop and httptools, which
+uvicorn picks when installed, as they are with the project):
 
 - `ledger`: the real app, as `fund-ledger serve` runs it (projectors in process);
 - `baseline`: a minimal FastAPI app on the same paths, with the same request body model:

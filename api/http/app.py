@@ -7,6 +7,7 @@ the in-process projector unless configured off, and closes it all on shutdown.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -123,10 +124,12 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
                 projection.start()
             services = Services(settings, ledger, engine, projection)
             app.state.services = services
+            _freeze_startup_objects()
             try:
                 with app.state.stop_requested.listening():
                     yield
             finally:
+                gc.unfreeze()
                 services.close()
         finally:
             if projection is not None:
@@ -136,6 +139,16 @@ def _lifespan(settings: ApiSettings) -> Callable[[FastAPI], Any]:
             session.close()
 
     return lifespan
+
+
+def _freeze_startup_objects() -> None:
+    """Exempt what start-up built (modules, the app, its routes and schemas: ~140,000 objects)
+    from the cyclic garbage collector: they live as long as the process, and each full
+    collection walked them all again, a pause of ~50 ms in the middle of some request.
+    Shutdown unfreezes them, so that an app stopped in a process that goes on (a test) can be
+    collected."""
+    gc.collect()
+    gc.freeze()
 
 
 def _openapi_with_problem(app: FastAPI) -> Callable[[], dict[str, Any]]:
