@@ -15,6 +15,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 
 @dataclass(frozen=True)
 class OpenFund:
@@ -264,13 +266,29 @@ def request_fingerprint(command: object) -> str:
     for name in _ADDED_FIELDS.get(command_type, ()):
         if content[name] is None:
             del content[name]
-    canonical = _CANONICAL_JSON.encode([command_kind(command_type), content])
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_canonical_json([command_kind(command_type), content])).hexdigest()
+
+
+def _canonical_json(document: object) -> bytes:
+    """`_CANONICAL_JSON`'s bytes, written by orjson (about ten times faster) when it writes
+    the same: it refuses the floats (`_Float`), the integers beyond 64 bits and the
+    non-string keys that it would write otherwise, and those take the slow path."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return _CANONICAL_JSON.encode(document).encode()
+
+
+class _Float(float):
+    """A float that orjson refuses (it writes some floats otherwise than `json`), and that
+    `json` writes as any float."""
 
 
 def _plain(value: object) -> object:
     """`value` as JSON's own types, so the C encoder does all the work."""
-    if value is None or isinstance(value, str | int | float):
+    if isinstance(value, float):
+        return _Float(value)
+    if value is None or isinstance(value, str | int):
         return value
     if isinstance(value, UUID):
         return value.hex

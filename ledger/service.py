@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     PersistenceError,
     Recording,
+    Transcoder,
     Transcoding,
 )
 from eventsourcing.popo import POPOApplicationRecorder
@@ -47,6 +48,7 @@ from ledger.errors import (
 from ledger.fund import Fund
 from ledger.store import ChainedApplicationRecorder
 from ledger.store.config import APPLICATION_NAME
+from ledger.store.transcoder import FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -101,6 +103,12 @@ class FundLedger(Application[UUID]):
         assert isinstance(repository.cache, LRUCache), "AGGREGATE_CACHE_MAXSIZE is set"
         repository.cache = _FundsAndDonorsCache(repository.cache.maxsize)
         return repository
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON transcoder with a faster encoder writing the same bytes."""
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
