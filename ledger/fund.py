@@ -64,10 +64,14 @@ class PotBalances:
         """Apply `movement`, or raise (changing nothing) if it would break BRIEF rule 4."""
         self.fund.check_designation_exists(movement.designation)
         pot = movement.pot
-        cash = self.cash_yen[pot] + movement.cash_change_yen
-        committed = self.committed_yen[pot] + movement.committed_change_yen
+        # A pot missing here belongs to a designation the fund gained after this copy was
+        # taken (one unit of work adding it, then giving to it): it opened empty.
+        cash_before = self.cash_yen.get(pot, 0)
+        committed_before = self.committed_yen.get(pot, 0)
+        cash = cash_before + movement.cash_change_yen
+        committed = committed_before + movement.committed_change_yen
         if cash < 0 or committed < 0 or cash < committed:
-            available = self.cash_yen[pot] - self.committed_yen[pot]
+            available = cash_before - committed_before
             raise Overdraft(
                 f"not enough money in pot '{pot}' of fund '{self.fund.name}':"
                 f" {format_yen(available)} available; this would leave"

@@ -282,6 +282,33 @@ def test_balances_equal_sums_over_the_events_and_the_fund_aggregates(
         assert balance.committed_yen == sum(fund.committed_yen.values())
 
 
+def test_a_designation_added_and_given_to_in_one_write_is_projected_with_its_gifts(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    # One write (a batch, or concurrent requests committed together) that adds a pot and
+    # gives to it: the log must open the pot before the gifts, or the projector stops.
+    fund_id = ledger.execute(c.OpenFund("基金", "財団", 0), actor="admin").aggregate_id
+    donor = c.RegisterDonor("individual", "山田 花子", "ヤマダ ハナコ", "621-0806", "亀岡市")
+    donor_id = ledger.execute(donor, actor="admin").aggregate_id
+
+    def give(key: str, amount_yen: int, designation: str | None) -> c.RecordDonation:
+        return c.RecordDonation(key, fund_id, donor_id, amount_yen, "cash", None, designation)
+
+    ledger.execute_batch(
+        [
+            give("to-general", 1_000, None),
+            c.AddDesignation(fund_id, "kids", "子ども事業", idempotency_key="add-kids"),
+            give("to-kids", 300, "kids"),
+        ],
+        actor="admin",
+    )
+
+    runner.catch_up(ledger, engine, all_projectors())
+
+    [balance] = fund_balances(engine, fund_id)
+    assert {pot.pot: pot.cash_yen for pot in balance.pots} == {GENERAL: 1_000, "kids": 300}
+
+
 def test_journal_rows_are_the_journal_entries_of_every_event(
     ledger: FundLedger, engine: Engine
 ) -> None:

@@ -450,6 +450,44 @@ def test_batch_of_donations_to_one_fund_records_one_event_each_and_one_fund_even
     )
 
 
+def test_batch_can_give_to_a_designation_it_adds_after_giving_to_another_pot(
+    ledger: Ledger,
+) -> None:
+    # Concurrent API requests grouped into one write (group commit) can come in this order.
+    fund_id = ledger.open_fund(0)
+    donor_id = ledger.register_donor()
+    batch = [
+        donation_command(ledger, fund_id, 1_000, donor_id=donor_id),
+        c.AddDesignation(fund_id, "kids", "子ども事業", idempotency_key=ledger.key()),
+        donation_command(ledger, fund_id, 300, donor_id=donor_id, designation="kids"),
+    ]
+
+    ledger.run_batch(batch)
+
+    assert (ledger.cash(fund_id), ledger.cash(fund_id, "kids")) == (1_000, 300)
+
+
+def test_batch_resending_a_fund_its_designation_and_their_donations_replays_them_all(
+    ledger: Ledger,
+) -> None:
+    # Found by the stateful test: the first try runs the commands for real, on a new fund
+    # that collides at save time with the stored one, and then looks the keys up.
+    open_fund = c.OpenFund("亀岡協働基金", "京都地域創造基金", 0, idempotency_key=ledger.key())
+    fund_id = ledger.run(open_fund).aggregate_id
+    add_kids = c.AddDesignation(fund_id, "kids", "子ども事業", idempotency_key=ledger.key())
+    donor_id = ledger.register_donor()
+    to_general = donation_command(ledger, fund_id, 1, donor_id=donor_id)
+    to_kids = donation_command(ledger, fund_id, 1, donor_id=donor_id, designation="kids")
+    ledger.run_batch([add_kids, to_general, to_kids])
+    before = ledger.position()
+
+    outcomes = ledger.run_batch([open_fund, to_general, add_kids, to_kids])
+
+    assert [o.replayed for o in outcomes] == [True] * 4
+    assert ledger.events_since(before) == []
+    assert (ledger.cash(fund_id), ledger.cash(fund_id, "kids")) == (1, 1)
+
+
 def test_batch_with_one_bad_command_records_nothing_and_names_its_index(ledger: Ledger) -> None:
     fund_id = ledger.open_fund(350)
     donor_id = ledger.register_donor()
