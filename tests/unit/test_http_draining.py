@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from starlette.types import Message, Receive, Scope, Send
@@ -44,8 +46,16 @@ def _answers(stop: StopRequested) -> list[tuple[bytes, bytes]]:
     async def receive() -> Message:
         return {"type": "http.request"}
 
-    asyncio.run(CloseWhenStopping(app, stop)({"type": "http"}, receive, send))
+    _run(CloseWhenStopping(app, stop)({"type": "http"}, receive, send))
     return list(sent[0]["headers"])
+
+
+def _run(coroutine: Coroutine[object, object, None]) -> None:
+    """`asyncio.run` on a thread of its own: after the browser tests, Playwright's sync API
+    keeps an event loop running on the test process's main thread, where `asyncio.run`
+    refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
 
 
 def test_answers_keep_their_connection_until_a_stop_is_requested() -> None:
