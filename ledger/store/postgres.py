@@ -109,6 +109,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # every chain writer holds that lock until it commits, so its snapshot has the head.
         # It inserts nothing if an aggregate the command only read has a newer event than
         # the version read (`read_versions`): still under the lock, so none can arrive later.
+        # Each such aggregate's newest version is read by index (`max`, one per aggregate).
+        # Written as a join, the check let PostgreSQL expect a match among a fund's thousands
+        # of events and scan the whole log for it: 21-37 ms a write at 100,000 events.
         # The events come as four arrays in binary, not as the library's one array of a
         # composite type in text: psycopg dumps those in C rather than quoting every field in
         # Python, and the server reads them without parsing text. For 100,000 events this
@@ -119,10 +122,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "AS new (originator_id, originator_version, topic, state) "
-            "WHERE NOT EXISTS (SELECT 1 FROM {schema}.{table} AS newer "
-            "JOIN unnest(%s::uuid[], %s::bigint[]) AS read_version(id, version) "
-            "ON newer.originator_id = read_version.id "
-            "AND newer.originator_version > read_version.version) "
+            "WHERE NOT EXISTS (SELECT 1 "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS read_version(id, version) "
+            "WHERE (SELECT max(newer.originator_version) FROM {schema}.{table} AS newer "
+            "WHERE newer.originator_id = read_version.id) > read_version.version) "
             "RETURNING notification_id, (SELECT hash FROM chain_head) AS chain_head_hash"
         ).format(
             select_chain_head=self.select_chain_head_statement,
