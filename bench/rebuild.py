@@ -86,7 +86,8 @@ def _measure(
             poll_s = arguments.sqlite_poll_s if database.backend != POSTGRES else 1.0
             measured_lag = measure_lag(ledger, engine, written.fund_id, written.donor_id,
                                        command_count=arguments.lag_commands,
-                                       poll_interval_s=poll_s)  # fmt: skip
+                                       poll_interval_s=poll_s,
+                                       ledger_env=database.ledger_env())  # fmt: skip
         return (before + after) / 2, rebuilt, measured_lag
     finally:
         engine.dispose()
