@@ -70,7 +70,10 @@ def measure_lag(
         writer.join()
         observer.join()
         if writer.exitcode != 0 or not written_s or len(lags_s) != command_count:
-            raise RuntimeError(f"the writer failed (exit code {writer.exitcode})")
+            raise RuntimeError(
+                f"the lag was not measured: the writer exited with {writer.exitcode},"
+                f" {len(lags_s)} of {command_count} commands were seen projected"
+            )
     finally:
         worker.stop()
     lags_ms = sorted(1000 * lag for lag in lags_s)

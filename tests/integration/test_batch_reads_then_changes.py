@@ -1,6 +1,9 @@
-"""A batch may read an aggregate and later change it: the donor a donation reads, then a
-correction of that donor. On the real recorders the donor's read version must not refuse the
-batch's own new event of the donor (it did: the batch gave up after 16 attempts)."""
+"""What a write only reads (its read versions) on the real recorders.
+
+A batch may read an aggregate and later change it: the donor a donation reads, then a
+correction of that donor. The donor's read version must not refuse the batch's own new event
+of the donor (it did: the batch gave up after 16 attempts). And checking the read versions
+must not cost a scan of the whole log (it did on PostgreSQL)."""
 
 from __future__ import annotations
 
