@@ -138,7 +138,7 @@ def _apply_batch(
                 )
                 if not notifications:
                     return 0, start
-                events = _decoded(ledger, notifications)
+                events = decoded_page(ledger, notifications)
                 for projector in projectors:
                     _apply(projector, connection, _due(events, positions[projector.name]))
                 last_position = notifications[-1].id
@@ -150,7 +150,9 @@ def _apply_batch(
     return len(notifications), last_position
 
 
-def _decoded(ledger: FundLedger, notifications: Sequence[Notification]) -> Page:
+def decoded_page(ledger: FundLedger, notifications: Sequence[Notification]) -> Page:
+    """The notifications decoded into the ledger's events, with their positions, as one `Page`
+    (each event's journal entry computed once, for every projector that reads it)."""
     events = Page()
     to_domain_event = ledger.mapper.to_domain_event
     for notification in notifications:

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from eventsourcing.domain import DomainEvent
 from sqlalchemy.engine import Engine
 
 from ledger.service import FundLedger
@@ -127,11 +126,7 @@ def _replay(
         )
         if not page:
             return
-        events = Page()
-        for notification in page:
-            event = ledger.mapper.to_domain_event(notification)
-            assert isinstance(event, DomainEvent), "every ledger event is an aggregate event"
-            events.append((event, notification.id))
+        events = runner.decoded_page(ledger, page)
         with scratch.begin() as connection:
             for projector in projectors:
                 position = positions[projector.name]
