@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from uuid import UUID
+from uuid import RFC_4122, UUID, uuid5
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import commands as c
+from ledger.claim import _KEY_NAMESPACE, claim_id
 from ledger.errors import (
     BatchRejected,
     IdempotencyKeyReused,
@@ -362,3 +365,23 @@ def test_batch_retrying_money_commands_and_then_the_funds_opening_replays_them_a
 
     assert [o.replayed for o in outcomes] == [True, True]
     assert ledger.events_since(before) == []
+
+
+@settings(max_examples=2_000)
+@given(st.text())
+def test_a_keys_claim_id_is_the_uuid5_of_the_key_in_the_claims_namespace(key: str) -> None:
+    """Stored aggregates are keyed by these ids: a key used before must find its claim."""
+    try:
+        expected = uuid5(_KEY_NAMESPACE, key)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            claim_id.__wrapped__(key)
+        return
+    found = claim_id.__wrapped__(key)
+    assert (found, found.version, found.variant) == (expected, 5, RFC_4122)
+
+
+def test_claim_ids_of_keys_are_those_computed_before() -> None:
+    """Ids computed by the earlier `uuid5` call, for an ASCII key and a Japanese one."""
+    assert claim_id.__wrapped__("bench-donation-0") == UUID("528efd1a-6dee-59a4-8f43-2f1c82df5e56")
+    assert claim_id.__wrapped__("寄付-2026-001") == UUID("89ea4368-87d5-5144-b272-78285af00e35")
