@@ -2,12 +2,18 @@
 
 Usage errors (unknown option, missing argument) stay typer's: exit 2. No traceback is printed
 unless `FUND_LEDGER_DEBUG=1`, and a database is only ever named by its label (password masked).
+
+A reader that closes the pipe early (`fund-ledger events | head`) is no error: the command ends
+quietly, with the status of a Unix tool ended by SIGPIPE (141).
 """
 
 from __future__ import annotations
 
 import os
+import select
+import signal
 import sqlite3
+import sys
 import traceback
 from typing import Any
 
@@ -43,10 +49,30 @@ class LedgerGroup(TyperGroup):
         except _PASSTHROUGH:
             raise
         except Exception as error:
+            if isinstance(error, BrokenPipeError) and _stdout_reader_gone():
+                raise typer.Exit(128 + signal.SIGPIPE) from None
             if os.environ.get(DEBUG_VARIABLE) == "1":
                 typer.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
             typer.echo(f"error: {error_line(error, ctx.find_object(Session))}", err=True)
             raise typer.Exit(1) from None
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether the pipe that stdout writes to has lost its reader (rather than some other pipe
+    or socket): the kernel then reports an error condition on it. If so, stdout is pointed at
+    /dev/null, so that output still buffered does not fail again at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a stream without a descriptor
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    return True
 
 
 def error_line(error: Exception, session: Session | None) -> str:

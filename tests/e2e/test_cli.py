@@ -5,6 +5,8 @@ the console script and its exit codes, real subprocesses; on a SQLite file and o
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -279,6 +281,37 @@ def test_postgres_schema_without_tables_says_run_init_first(postgres_database_ur
     result = cli(url, "fund", "show", NO_SUCH_ID)
     assert result.exit_code == 1
     assert INIT_FIRST in result.stderr
+
+
+def test_output_cut_short_by_its_reader_ends_quietly_with_the_status_of_sigpipe(
+    book: Book,
+) -> None:
+    """`fund-ledger events | head`: the reader has what it wanted; that is no error to report."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run(
+            [str(CONSOLE_SCRIPT), "--database-url", book.url, "events"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (128 + signal.SIGPIPE, "")
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_reported_as_an_error(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: FundLedger, aggregate_id: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(FundLedger, "get", broken)
+    result = cli(book.url, "fund", "show", book.fund_id)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: unexpected BrokenPipeError: [Errno 32] Broken pipe"
+        " (set FUND_LEDGER_DEBUG=1 for the traceback)\n"
+    )
 
 
 def test_usage_errors_exit_2_from_the_console_script() -> None:
