@@ -11,6 +11,10 @@ events (`bench.rebuild_history`, written with `FundLedger.execute_batch`; not ti
 - ratio: rebuild / baseline, against the issue's bar of 0.40. The baseline is measured just
   before and just after the rebuild and the two averaged, so machine drift hits both sides.
 
+And, after each rebuild, the journal's floor (`bench.journal_floor`): the database's own time
+to write the journal read model's rows, already built, and to index them; with the baseline's
+decoding, the ceiling ratio of a rebuild that did nothing else.
+
 Then, on the smallest size, the steady-state lag (`bench.rebuild_lag`): p50 / p99 / max
 milliseconds from a command's commit to the read models including it, against a bar of 1 s.
 
@@ -29,6 +33,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Engine
 
 from bench.databases import BACKENDS, POSTGRES, POSTGRES_URL_DEFAULT, FreshDatabase, fresh_database
+from bench.journal_floor import JournalFloor, measure_journal_floor
 from bench.rebuild_history import write_history
 from bench.rebuild_lag import Lag, measure_lag
 from bench.report import render_columns
@@ -47,19 +52,25 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     rows = [("backend", "events", "baseline ev/s", "rebuild ev/s", "ratio", "bar", "result")]
     lags: list[tuple[str, Lag]] = []
+    floors: list[tuple[str, float, JournalFloor]] = []
     for backend in arguments.backends:
         for index, size in enumerate(sorted(arguments.events)):
             measure_lag_here = index == 0 and arguments.lag_commands > 0
             with fresh_database(backend, arguments.postgres_url, arguments.sqlite_dir) as database:
-                baseline, rebuilt, lag = _measure(database, size, arguments, lag=measure_lag_here)
+                baseline, rebuilt, floor, lag = _measure(
+                    database, size, arguments, lag=measure_lag_here
+                )
             ratio = rebuilt / baseline
             rows.append((backend, f"{size:,}", f"{baseline:,.0f}", f"{rebuilt:,.0f}",
                          f"{ratio:.2f}", f"≥ {RATIO_MIN:.2f}",
                          "pass" if ratio >= RATIO_MIN else "FAIL"))  # fmt: skip
+            floors.append((backend, baseline, floor))
             if lag is not None:
                 lags.append((backend, lag))
     print()
     print(render_columns(rows, right_aligned={1, 2, 3, 4}))
+    print()
+    print(_floor_table(floors))
     if lags:
         print()
         print(_lag_table(lags))
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _measure(
     database: FreshDatabase, size: int, arguments: argparse.Namespace, *, lag: bool
-) -> tuple[float, float, Lag | None]:
+) -> tuple[float, float, JournalFloor, Lag | None]:
     FundLedger(env=database.ledger_env(create_table=True)).close()
     ledger = FundLedger(env=database.ledger_env())
     engine = engine_for(database.url)
@@ -79,6 +90,7 @@ def _measure(
         _say(f"{database.backend}: {written.head:,} events written in {_since(started_s)}")
         before = _baseline_rate(ledger)
         rebuilt = _rebuild_rate(ledger, engine, arguments.batch_size)
+        floor = measure_journal_floor(engine, written.head, events_per_page=arguments.batch_size)
         after = _baseline_rate(ledger)
         _say(f"{database.backend}: baseline {before:,.0f} / {after:,.0f}, rebuild {rebuilt:,.0f}")
         measured_lag = None
@@ -88,7 +100,7 @@ def _measure(
                                        command_count=arguments.lag_commands,
                                        poll_interval_s=poll_s,
                                        ledger_env=database.ledger_env())  # fmt: skip
-        return (before + after) / 2, rebuilt, measured_lag
+        return (before + after) / 2, rebuilt, floor, measured_lag
     finally:
         engine.dispose()
         ledger.close()
@@ -116,6 +128,19 @@ def _rebuild_rate(ledger: FundLedger, engine: Engine, batch_size: int) -> float:
     started_s = time.perf_counter()
     count = runner.rebuild(ledger, engine, all_projectors(), batch_size=batch_size)
     return count / (time.perf_counter() - started_s)
+
+
+def _floor_table(floors: Sequence[tuple[str, float, JournalFloor]]) -> str:
+    rows = [("journal floor", "backend", "events", "rows", "write µs/ev", "index µs/ev",
+             "decode µs/ev", "ceiling", "bar")]  # fmt: skip
+    for backend, baseline, floor in floors:
+        decode_us = 1e6 / baseline
+        ceiling = decode_us / (decode_us + floor.us_per_event())
+        rows.append(("rows only, no projection", backend, f"{floor.event_count:,}",
+                     f"{floor.row_count:,}", f"{floor.write_s / floor.event_count * 1e6:.1f}",
+                     f"{floor.index_s / floor.event_count * 1e6:.1f}", f"{decode_us:.1f}",
+                     f"{ceiling:.2f}", f"≥ {RATIO_MIN:.2f}"))  # fmt: skip
+    return render_columns(rows, right_aligned={2, 3, 4, 5, 6, 7})
 
 
 def _lag_table(lags: Sequence[tuple[str, Lag]]) -> str:
