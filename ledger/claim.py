@@ -30,9 +30,11 @@ _VERSION_5_SET = (0x5000 << 64) | (0x8000 << 48)
 @lru_cache(maxsize=1024)
 def claim_id(idempotency_key: str) -> UUID:
     """`uuid5(_KEY_NAMESPACE, idempotency_key)`, built as `uuid5` builds it but from the
-    namespace's bytes taken once and with the fixed bits set here, in half its time (a
-    tenth of a batched donation went to `uuid5`)."""
-    digest = hashlib.sha1(_KEY_NAMESPACE_BYTES + idempotency_key.encode()).digest()
+    namespace's bytes taken once and with the fixed bits set here: 1.5 µs instead of 2.8,
+    of the 70 or so that a batched donation takes. SHA-1 names the id; it guards nothing."""
+    digest = hashlib.sha1(
+        _KEY_NAMESPACE_BYTES + idempotency_key.encode(), usedforsecurity=False
+    ).digest()
     return UUID(int=int.from_bytes(digest[:16]) & _VERSION_5_KEPT | _VERSION_5_SET)
 
 

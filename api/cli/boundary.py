@@ -61,6 +61,8 @@ def _stdout_reader_gone() -> bool:
     """Whether the pipe that stdout writes to has lost its reader (rather than some other pipe
     or socket): the kernel then reports an error condition on it. If so, stdout is pointed at
     /dev/null, so that output still buffered does not fail again at exit."""
+    if not hasattr(select, "poll"):  # not on Windows, where there is no SIGPIPE either
+        return False
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # replaced by a stream without a descriptor
