@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from api.cli import app
+from api.cli.boundary import _stdout_reader_gone
 from ledger.service import FundLedger
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("fund-ledger")
@@ -297,6 +298,18 @@ def test_output_cut_short_by_its_reader_ends_quietly_with_the_status_of_sigpipe(
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (128 + signal.SIGPIPE, "")
+
+
+def test_stdout_counts_as_cut_short_only_once_its_reader_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert not _stdout_reader_gone(), "the reader is still there"
+        os.close(read_end)
+        assert _stdout_reader_gone()
+        print("more output", file=stdout, flush=True)  # into /dev/null now: no error
 
 
 def test_a_broken_pipe_that_is_not_stdout_is_reported_as_an_error(
