@@ -17,7 +17,8 @@ person. Programmer errors are assertions, never these.
     ├── IdempotencyKeyReused    the same key with different content
     ├── ConcurrencyConflict     still conflicting after the bounded retries
     ├── ConfigurationError      settings that cannot work
-    └── StorageError            the database failed or refused
+    ├── StorageError            the database failed or refused
+    └── UnreadableEvent         a stored event that cannot be decoded (see ledger.store.mapper)
 """
 
 from __future__ import annotations
@@ -109,6 +110,20 @@ class ConfigurationError(LedgerError):
 
 class StorageError(LedgerError):
     code = "storage-error"
+
+
+class UnreadableEvent(LedgerError):
+    """A stored event that cannot be decoded: an unknown type, a malformed id or state.
+
+    The ledger never writes one, so it was written or changed behind the application's
+    back (or by a version of this code that knew types this one does not). `position` is
+    its place in the log, None when it was read as one of an aggregate's events."""
+
+    code = "unreadable-event"
+
+    def __init__(self, message: str, position: int | None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class ImportRejected(LedgerError):

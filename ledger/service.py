@@ -23,6 +23,7 @@ from eventsourcing.application import Application, LRUCache, ProcessingEvent, Re
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     PersistenceError,
     Recording,
     Transcoder,
@@ -48,6 +49,7 @@ from ledger.errors import (
 from ledger.fund import Fund
 from ledger.store import ChainedApplicationRecorder
 from ledger.store.config import APPLICATION_NAME
+from ledger.store.mapper import LedgerMapper
 from ledger.store.transcoder import FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 
@@ -103,6 +105,12 @@ class FundLedger(Application[UUID]):
         assert isinstance(repository.cache, LRUCache), "AGGREGATE_CACHE_MAXSIZE is set"
         repository.cache = _FundsAndDonorsCache(repository.cache.maxsize)
         return repository
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, naming the position of any event it cannot decode."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=LedgerMapper
+        )
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON transcoder with a faster encoder writing the same bytes."""

@@ -128,7 +128,7 @@ def _check_initialised(ledger: FundLedger, database: str) -> None:
     is named before any work."""
     recorder = chained_recorder(ledger)
     try:
-        recorder.select_notifications(None, 1)
+        recorder.max_notification_id()  # not a row: `verify` must reach one it cannot decode
         recorder.select_chain_rows(0, 1)
         if ledger.snapshots is not None:
             ledger.snapshots.recorder.select_events(_NO_AGGREGATE_ID, limit=1)

@@ -100,6 +100,10 @@ DOMAIN_PROBLEMS: tuple[tuple[type[errors.LedgerError], ProblemKind], ...] = (
         errors.ConfigurationError,
         ProblemKind(503, "misconfigured", "The service is not configured correctly"),
     ),
+    (
+        errors.UnreadableEvent,
+        ProblemKind(500, "unreadable-event", "The log holds an event that cannot be read"),
+    ),
     (errors.LedgerError, ProblemKind(400, "ledger-error", "Request refused")),
 )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -29,6 +29,10 @@ CHAIN_TABLE_NAME = "event_chain"
 # log line to its events. Not hashed: it says where a write came from, not what it recorded.
 REQUESTS_TABLE_NAME = "event_requests"
 EVENTS_TABLE_NAME = "stored_events"
+# Both databases store positions as signed 64-bit integers; forged rows may sit anywhere in
+# that range, even below zero.
+POSITION_MIN = -(2**63)
+POSITION_MAX = 2**63 - 1
 
 
 def chain_hash(
@@ -87,6 +91,45 @@ def stored_event_hash(previous_hash: str, position: int, event: StoredEvent) -> 
     )
 
 
+class StoredRow(NamedTuple):
+    """An event row exactly as the database returned it, before the library converts it: a
+    forged row may hold anything in any column (on SQLite, even NULLs or the wrong types)."""
+
+    position: int
+    originator_id: object
+    originator_version: object
+    topic: object
+    state: object
+
+
+class MalformedRow(Exception):
+    """A stored row the ledger cannot have written: `chain_hash` has no encoding for it."""
+
+
+def stored_row_hash(previous_hash: str, row: StoredRow) -> str:
+    """`chain_hash` of a row as stored; `MalformedRow` says which column cannot be encoded."""
+    originator_id = row.originator_id
+    if isinstance(originator_id, str):  # SQLite keeps the id as text
+        try:
+            originator_id = UUID(originator_id)
+        except ValueError:
+            raise MalformedRow("its originator id is not a UUID") from None
+    if not isinstance(originator_id, UUID):
+        raise MalformedRow("its originator id is not a UUID")
+    if type(row.originator_version) is not int:
+        raise MalformedRow("its version is not an integer")
+    if not isinstance(row.topic, str):
+        raise MalformedRow("its topic is not text")
+    if not isinstance(row.state, bytes):
+        raise MalformedRow("its state is not bytes")
+    try:
+        return chain_hash(
+            previous_hash, row.position, originator_id, row.originator_version, row.topic, row.state
+        )
+    except UnicodeEncodeError:  # a lone surrogate in a topic SQLite was given as UTF-16
+        raise MalformedRow("its topic is not valid UTF-8 text") from None
+
+
 def link_new_events(
     head_hash: str, positions: Sequence[int], stored_events: Sequence[StoredEvent]
 ) -> list[tuple[int, str]]:
@@ -125,6 +168,11 @@ class ChainedRecorder(Protocol):
 
     def select_chain_rows(self, after_position: int, limit: int) -> list[tuple[int, str]]:
         """Up to `limit` chain rows `(position, hash)` after `after_position`, in order."""
+
+    def select_stored_rows(
+        self, first_position: int, last_position: int, limit: int
+    ) -> list[StoredRow]:
+        """Up to `limit` events in [first_position, last_position], in order, as stored."""
 
     def select_notifications(
         self,

@@ -43,6 +43,7 @@ from ledger.store.chain import (
     EVENTS_TABLE_NAME,
     GENESIS_HASH,
     REQUESTS_TABLE_NAME,
+    StoredRow,
     check_chainable,
     link_new_events,
 )
@@ -140,6 +141,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "SELECT position, hash FROM {chain_table} "
             "WHERE position > %s ORDER BY position LIMIT %s"
         ).format(chain_table=chain_table)
+        self.select_stored_rows_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id >= %s AND notification_id <= %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
         self.select_position_statement = SQL(
             "SELECT notification_id FROM {schema}.{table} "
             "WHERE originator_id = %s AND originator_version = %s"
@@ -260,6 +266,27 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_chain_statement, (after_position, limit), prepare=True)
             return [(int(row["position"]), str(row["hash"])) for row in curs.fetchall()]
+
+    def select_stored_rows(
+        self, first_position: int, last_position: int, limit: int
+    ) -> list[StoredRow]:
+        """Up to `limit` events in [first_position, last_position], in order, as stored."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_stored_rows_statement,
+                (first_position, last_position, limit),
+                prepare=True,
+            )
+            return [
+                StoredRow(
+                    row["notification_id"],
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    row["state"],
+                )
+                for row in curs.fetchall()
+            ]
 
     def select_position(self, originator_id: UUID, version: int) -> int | None:
         """The log position of one aggregate's event, or None if it is not stored."""

@@ -16,17 +16,22 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.errors import ConfigurationError
+from ledger.errors import ConfigurationError, UnreadableEvent
 from ledger.store.chain import (
     CHAIN_TABLE_NAME,
     EVENTS_TABLE_NAME,
     GENESIS_HASH,
+    POSITION_MAX,
+    POSITION_MIN,
     REQUESTS_TABLE_NAME,
+    StoredRow,
     link_new_events,
 )
+
+MALFORMED_SCAN_PAGE_SIZE = 1_000
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -53,6 +58,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self.select_requests_statement = (
             f"SELECT position, request_id FROM {REQUESTS_TABLE_NAME} "
             "WHERE position > ? AND position <= ?"
+        )
+        # Text comes back as bytes with its type beside it (`_as_stored`): sqlite3 would fail
+        # the whole page on one forged value that is not UTF-8.
+        as_stored = ", ".join(
+            f"CASE typeof({column}) WHEN 'text' THEN CAST({column} AS BLOB) ELSE {column} END,"
+            f" typeof({column})"
+            for column in ("originator_id", "topic", "state")
+        )
+        self.select_stored_rows_statement = (
+            f"SELECT rowid, originator_version, {as_stored} FROM {self.events_table_name} "
+            "WHERE rowid >= ? AND rowid <= ? ORDER BY rowid LIMIT ?"
         )
         self.select_position_statement = (
             f"SELECT rowid FROM {self.events_table_name} "
@@ -95,6 +111,47 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.executemany(self.insert_requests_statement, [(p, request_id) for p in positions])
         return positions
 
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's method; a row whose originator id is not a UUID (SQLite stores it as
+        text, and the ledger never writes such a row) is an `UnreadableEvent` at its position,
+        where the library would raise a bare `ValueError` or `TypeError`."""
+        try:
+            return super().select_notifications(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        except (ValueError, TypeError, AttributeError) as error:
+            low = POSITION_MIN if start is None else start if inclusive_of_start else start + 1
+            position = self._first_malformed_id(low, POSITION_MAX if stop is None else stop)
+            if position is None:
+                raise
+            raise UnreadableEvent(
+                f"the event at position {position} cannot be read (its originator id is not"
+                " a UUID); `fund-ledger verify` checks whether the log was changed",
+                position,
+            ) from error
+
+    def _first_malformed_id(self, low: int, high: int) -> int | None:
+        """The position of the first row in [low, high] whose originator id the library
+        cannot convert, or None."""
+        while True:
+            rows = self.select_stored_rows(low, high, MALFORMED_SCAN_PAGE_SIZE)
+            for row in rows:
+                try:
+                    self.convert_originator_id(row.originator_id)  # type: ignore[arg-type]
+                except (ValueError, TypeError, AttributeError):
+                    return row.position
+            if len(rows) < MALFORMED_SCAN_PAGE_SIZE:
+                return None
+            low = rows[-1].position + 1
+
     def select_chain_head(self) -> tuple[int, str] | None:
         """The newest chain row `(position, hash)`, or None while the ledger is empty."""
         with self.datastore.transaction(commit=False) as c:
@@ -108,6 +165,23 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_chain_statement, (after_position, limit))
             return [(int(row[0]), str(row[1])) for row in c.fetchall()]
 
+    def select_stored_rows(
+        self, first_position: int, last_position: int, limit: int
+    ) -> list[StoredRow]:
+        """Up to `limit` events in [first_position, last_position], in order, as stored."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_stored_rows_statement, (first_position, last_position, limit))
+            return [
+                StoredRow(
+                    row[0],
+                    _as_stored(row[2], row[3]),
+                    row[1],
+                    _as_stored(row[4], row[5]),
+                    _as_stored(row[6], row[7]),
+                )
+                for row in c.fetchall()
+            ]
+
     def select_position(self, originator_id: UUID, version: int) -> int | None:
         """The log position of one aggregate's event, or None if it is not stored."""
         with self.datastore.transaction(commit=False) as c:
@@ -120,3 +194,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_requests_statement, (after_position, last_position))
             return {int(row[0]): str(row[1]) for row in c.fetchall()}
+
+
+def _as_stored(value: object, sqlite_type: str) -> object:
+    """A column's value as sqlite3 would give it, except that text that is not UTF-8 keeps its
+    bad bytes as surrogates (`surrogateescape`) instead of failing: it is still a `str`, so
+    it is still not the bytes or the UUID the ledger writes."""
+    if sqlite_type == "text":
+        assert isinstance(value, bytes), "the statement casts text to a blob"
+        return value.decode("utf-8", "surrogateescape")
+    return value

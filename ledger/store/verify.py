@@ -32,16 +32,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from eventsourcing.persistence import Notification
-
 from ledger.errors import InvalidInput
-from ledger.store.chain import GENESIS_HASH, ChainedRecorder, stored_event_hash
+from ledger.store.chain import (
+    GENESIS_HASH,
+    POSITION_MIN,
+    ChainedRecorder,
+    MalformedRow,
+    StoredRow,
+    stored_row_hash,
+)
 
 FaultKind = Literal["altered", "missing-chain-entry", "missing-event", "head-mismatch"]
 PAGE_SIZE_MAX = 10_000
-# The bottom of the signed 64-bit range of both databases: forged rows at odd (even negative)
-# positions are walked too.
-POSITION_MIN = -(2**63)
 HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
@@ -90,7 +92,7 @@ def verify_chain(
             return ChainReport(event_count, head_position, head_hash, fault)
         assert event is not None, "_check_link found both"
         assert link is not None, "_check_link found both"
-        event_count, head_position, head_hash = event_count + 1, event.id, link[1]
+        event_count, head_position, head_hash = event_count + 1, event.position, link[1]
         expected_head_seen = expected_head_seen or head_hash == expected_head
         event, link = next(events, None), next(links, None)
     fault = None
@@ -105,16 +107,16 @@ def verify_chain(
 
 
 def _check_link(
-    event: Notification | None, link: tuple[int, str] | None, previous_hash: str
+    event: StoredRow | None, link: tuple[int, str] | None, previous_hash: str
 ) -> ChainFault | None:
-    if event is not None and (link is None or event.id < link[0]):
+    if event is not None and (link is None or event.position < link[0]):
         return ChainFault(
-            event.id,
+            event.position,
             "missing-chain-entry",
-            f"the event at position {event.id} has no chain entry: "
+            f"the event at position {event.position} has no chain entry: "
             "it was inserted behind the application's back",
         )
-    if link is not None and (event is None or link[0] < event.id):
+    if link is not None and (event is None or link[0] < event.position):
         return ChainFault(
             link[0],
             "missing-event",
@@ -122,11 +124,20 @@ def _check_link(
         )
     assert event is not None, "one of them is not None, the other is not before it"
     assert link is not None, "one of them is not None, the other is not before it"
-    if stored_event_hash(previous_hash, event.id, event) != link[1]:
+    try:
+        matches = stored_row_hash(previous_hash, event) == link[1]
+    except MalformedRow as malformed:
         return ChainFault(
-            event.id,
+            event.position,
             "altered",
-            f"the event at position {event.id} does not match its chain hash: it was "
+            f"the event at position {event.position} is malformed ({malformed}): it was "
+            "changed behind the application's back",
+        )
+    if not matches:
+        return ChainFault(
+            event.position,
+            "altered",
+            f"the event at position {event.position} does not match its chain hash: it was "
             "changed, or an event before it was removed or reordered",
         )
     return None
@@ -147,16 +158,16 @@ def _last_position(recorder: ChainedRecorder) -> int:
 
 def _paged_events(
     recorder: ChainedRecorder, page_size: int, last_position: int
-) -> Iterator[Notification]:
-    start: int | None = None
+) -> Iterator[StoredRow]:
+    """The events as stored, not as the library decodes them: a forged row that the library
+    could not convert is still walked, and found at its position."""
+    first_position = POSITION_MIN
     while True:
-        page = recorder.select_notifications(
-            start, page_size, stop=last_position, inclusive_of_start=False
-        )
+        page = recorder.select_stored_rows(first_position, last_position, page_size)
         yield from page
-        if len(page) < page_size:
+        if len(page) < page_size or page[-1].position >= last_position:
             return
-        start = page[-1].id
+        first_position = page[-1].position + 1
 
 
 def _paged_links(

@@ -260,6 +260,25 @@ def test_verify_exits_non_zero_naming_the_position_of_an_event_altered_in_the_fi
     assert report["fault"]["position"] == 3
 
 
+def test_a_row_forged_so_badly_it_cannot_be_read_is_named_by_verify_and_stops_the_rest(
+    book: Book,
+) -> None:
+    with sqlite3.connect(book.url.removeprefix("sqlite:///")) as connection:
+        connection.execute("UPDATE stored_events SET originator_id = 'forged' WHERE rowid = 3")
+    verified = run_script("--database-url", book.url, "verify")
+    balances = run_script("--database-url", book.url, "balances")
+    assert (verified.returncode, verified.stdout) == (1, "")
+    assert verified.stderr == (
+        "error: chain broken at position 3 (altered): the event at position 3 is malformed"
+        " (its originator id is not a UUID): it was changed behind the application's back\n"
+    )
+    assert (balances.returncode, balances.stdout) == (1, "")
+    assert balances.stderr.startswith(
+        "error: unreadable-event: the event at position 3 cannot be read"
+    )
+    assert balances.stderr.count("\n") == 1
+
+
 def test_verify_with_an_expected_head_the_chain_never_reached_fails(book: Book) -> None:
     assert cli(book.url, "verify", "--expect-head", "f" * 64).exit_code == 1
     head = cli_json(book.url, "verify")["head_hash"]

@@ -7,8 +7,10 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
 from api.cli.session import Session
@@ -16,7 +18,9 @@ from api.http import create_app
 from api.http.observability import configure_logging
 from api.http.settings import ApiSettings
 from ledger.errors import ConfigurationError
+from ledger.service import FundLedger
 from ledger.settings import Settings
+from ledger.store import eventsourcing_env
 from tests.e2e.http import Api
 
 
@@ -45,6 +49,26 @@ def test_readyz_is_a_503_problem_while_the_read_models_lag_beyond_the_bound(
     assert not_ready.headers["content-type"] == "application/problem+json"
     assert not_ready.json()["type"] == "urn:fund-ledger:problem:not-ready"
     assert "1 events behind" in not_ready.json()["detail"]
+
+
+def test_an_event_the_service_cannot_decode_is_a_problem_naming_its_position(api: Api) -> None:
+    api.open_fund()
+    ledger = FundLedger(env=eventsourcing_env(api.database_url))
+    try:  # as a later version of the ledger might write it: a type this code does not know
+        ledger.recorder.insert_events([StoredEvent(uuid4(), 1, "ledger.future:Audit", b"{}")])
+        position = ledger.recorder.max_notification_id()
+    finally:
+        ledger.close()
+
+    log = api.get("/v1/events")
+    verified = api.get("/v1/verify")
+
+    assert log.status_code == 500
+    assert log.headers["content-type"] == "application/problem+json"
+    assert log.json()["type"] == "urn:fund-ledger:problem:unreadable-event"
+    assert log.json()["detail"].startswith(f"the event at position {position} cannot be read")
+    assert verified.status_code == 200, verified.text  # its hash is sound: the chain holds
+    assert verified.json()["event_count"] == position
 
 
 def test_the_request_id_answered_is_stored_beside_the_events_it_wrote(api: Api) -> None:

@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, UnreadableEvent
 from ledger.store import (
     GENESIS_HASH,
     ChainReport,
@@ -98,6 +98,16 @@ class RawLedger:
 
 @pytest.fixture
 def raw_ledger(database_url: str) -> Iterator[RawLedger]:
+    yield from _written_raw_ledger(database_url)
+
+
+@pytest.fixture
+def raw_sqlite_ledger(sqlite_url: str) -> Iterator[RawLedger]:
+    """For forgeries only SQLite takes: its columns hold any value of any type."""
+    yield from _written_raw_ledger(sqlite_url)
+
+
+def _written_raw_ledger(database_url: str) -> Iterator[RawLedger]:
     """Eight events in five saves, the first atomic over two aggregates; then raw access."""
     app = CounterApplication(env=eventsourcing_env(database_url))
     first, second = Counter(), Counter()
@@ -208,6 +218,70 @@ def test_swapped_events_are_reported_at_the_first_of_them(
     raw_ledger.execute("UPDATE stored_events SET state = %s WHERE {position} = 3", (states[6],))
     raw_ledger.execute("UPDATE stored_events SET state = %s WHERE {position} = 6", (states[3],))
     assert fault_found(database_url) == ("altered", 3)
+
+
+@pytest.mark.parametrize("column", ["topic", "state"])
+def test_event_whose_column_was_emptied_is_reported_as_altered(
+    raw_ledger: RawLedger, database_url: str, column: str
+) -> None:
+    raw_ledger.execute(f"UPDATE stored_events SET {column} = NULL WHERE {{position}} = 3")
+    report = verify(database_url)
+    assert report.fault is not None
+    assert (report.fault.kind, report.fault.position) == ("altered", 3)
+    assert (report.event_count, report.head_position) == (2, 2)
+
+
+def test_state_rewritten_by_hand_as_a_text_literal_is_reported_as_altered(
+    raw_ledger: RawLedger, database_url: str
+) -> None:
+    """What `UPDATE ... SET state = '{...}'` in a SQL shell does: on SQLite the value is then
+    text, not the bytes the ledger writes; on PostgreSQL bytes that no longer match."""
+    raw_ledger.execute("UPDATE stored_events SET state = '{{\"by\":999}}' WHERE {position} = 3")
+    assert fault_found(database_url) == ("altered", 3)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "reason"),
+    [
+        ("originator_id = 'not-a-uuid'", "originator id is not a UUID"),
+        ("originator_id = NULL", "originator id is not a UUID"),
+        ("originator_version = 'two'", "version is not an integer"),
+        ("topic = CAST(x'ff41' AS TEXT)", "topic is not valid UTF-8 text"),
+        ("state = CAST(x'ff7b7d' AS TEXT)", "state is not bytes"),
+    ],
+)
+def test_event_the_library_could_not_even_read_is_reported_at_its_position(
+    raw_sqlite_ledger: RawLedger, sqlite_url: str, assignment: str, reason: str
+) -> None:
+    raw_sqlite_ledger.execute(f"UPDATE stored_events SET {assignment} WHERE rowid = 3")
+    report = verify(sqlite_url, page_size=2)
+    assert report.fault is not None
+    assert (report.fault.kind, report.fault.position) == ("altered", 3)
+    assert reason in report.fault.message
+    assert (report.event_count, report.head_position) == (2, 2)
+
+
+def test_forged_event_with_a_malformed_id_and_no_chain_entry_is_reported(
+    raw_sqlite_ledger: RawLedger, sqlite_url: str
+) -> None:
+    raw_sqlite_ledger.execute("INSERT INTO stored_events VALUES ('forged', 1, 'x', x'7b7d')")
+    forged = int(raw_sqlite_ledger.execute("SELECT MAX(rowid) FROM stored_events")[0][0])
+    report = verify(sqlite_url)
+    assert report.fault is not None
+    assert (report.fault.kind, report.fault.position) == ("missing-chain-entry", forged)
+    assert report.event_count == 8
+
+
+def test_reading_the_log_names_the_position_of_an_id_that_is_not_a_uuid(
+    raw_sqlite_ledger: RawLedger, sqlite_url: str
+) -> None:
+    raw_sqlite_ledger.execute("UPDATE stored_events SET originator_id = 'x' WHERE rowid = 5")
+    with open_recorder(sqlite_url) as recorder:
+        assert [n.id for n in recorder.select_notifications(None, 4)] == [1, 2, 3, 4]
+        with pytest.raises(UnreadableEvent) as raised:
+            recorder.select_notifications(2, 10, inclusive_of_start=False)
+    assert raised.value.position == 5
+    assert "originator id is not a UUID" in raised.value.message
 
 
 def test_recomputed_chain_passes_alone_but_not_against_the_earlier_head(

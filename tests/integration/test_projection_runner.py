@@ -5,6 +5,7 @@
 - a projector that fails in the middle of a batch commits nothing of it, and the next catch-up
   resumes from the last committed position: no event lost, none applied twice;
 - an event a projector cannot apply (money for a fund it never saw) stops it, loudly;
+- so does an event this code cannot decode, named by its position;
 - concurrent catch-ups apply each event once;
 - each event's journal entry is computed once per page, whatever reads it;
 - the garbage collector is off during each page, and as it was after.
@@ -15,12 +16,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy.engine import Engine
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnreadableEvent
 from ledger.journal import JournalEntry, journal_entry
 from ledger.service import FundLedger
 from projections import batch, runner
@@ -64,6 +67,33 @@ def test_rebuild_of_one_read_model_leaves_the_others_alone(
     assert dump(engine) == live
     with pytest.raises(LedgerError, match="no read model 'nope'"):
         runner.rebuild(ledger, engine, all_projectors(), ["nope"])
+
+
+def test_an_event_this_code_cannot_decode_stops_the_projectors_at_its_position(
+    ledger: FundLedger, engine: Engine
+) -> None:
+    history = new_history(ledger, seed=23)
+    for _ in range(30):
+        history.step()
+    runner.catch_up(ledger, engine, all_projectors())
+    before, positions = dump(engine), runner.tracked_positions(engine)
+    # As a later version of the ledger might write it: a type this code does not know.
+    originator_id = uuid4()
+    ledger.recorder.insert_events([StoredEvent(originator_id, 1, "ledger.future:Audit", b"{}")])
+    unknown = ledger.recorder.max_notification_id()
+    history.donate()
+
+    with pytest.raises(UnreadableEvent) as raised:
+        runner.catch_up(ledger, engine, all_projectors())
+
+    assert raised.value.position == unknown
+    assert raised.value.message.startswith(
+        f"the event at position {unknown} cannot be read (unknown event type 'ledger.future:Audit')"
+    )
+    assert dump(engine) == before
+    assert runner.tracked_positions(engine) == positions
+    with pytest.raises(UnreadableEvent, match=f"version 1 of {originator_id} cannot be read"):
+        ledger.get(originator_id)
 
 
 class FailingJournal(JournalEntriesProjector):
