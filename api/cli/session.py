@@ -7,6 +7,7 @@ line when it did not. The ledger is closed (its connection pool released) when t
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -61,7 +62,9 @@ class Session:
     def ledger(self) -> FundLedger:
         """The ledger on an initialised database; `ConfigurationError` if `init` never ran."""
         if self._ledger is None:
-            self._ledger = FundLedger(env=eventsourcing_env(self.settings.database_url))
+            env = eventsourcing_env(self.settings.database_url)
+            _check_file_exists(env, self.database)
+            self._ledger = FundLedger(env=env)
             _check_initialised(self._ledger, self.database)
         return self._ledger
 
@@ -121,6 +124,16 @@ def chained_recorder(ledger: FundLedger) -> ChainedApplicationRecorder:
     recorder = ledger.recorder
     assert isinstance(recorder, ChainedApplicationRecorder), "eventsourcing_env names it"
     return recorder
+
+
+def _check_file_exists(env: dict[str, str], database: str) -> None:
+    """Refuse a SQLite file that is not there before opening it: sqlite3 would create an
+    empty one, and a mistyped path would leave that file behind."""
+    path = env.get("SQLITE_DBNAME")
+    if path is not None and not path.startswith("file:") and not Path(path).exists():
+        raise ConfigurationError(
+            f"database {database} does not exist: run `fund-ledger init` first"
+        )
 
 
 def _check_initialised(ledger: FundLedger, database: str) -> None:

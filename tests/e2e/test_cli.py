@@ -291,6 +291,7 @@ def test_console_script_says_run_init_first_until_init_ran(tmp_path: Path) -> No
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1
     assert INIT_FIRST in refused.stderr
+    assert list(tmp_path.iterdir()) == [], "a mistyped path leaves no empty database behind"
     assert run_script("--database-url", url, "init").returncode == 0
     assert run_script("--database-url", url, "init").returncode == 0
     assert run_script("--database-url", url, "events").returncode == 0
