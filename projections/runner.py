@@ -258,6 +258,13 @@ def tracked_positions(engine: Engine) -> dict[str, int]:
         return {row.name: row.position for row in connection.execute(query)}
 
 
+def slowest_position(engine: Engine, names: Sequence[str]) -> int:
+    """The position that every one of the projectors `names` has reached (0 for one that
+    never ran)."""
+    positions = tracked_positions(engine)
+    return min((positions.get(name, 0) for name in names), default=0)
+
+
 def create_tables(engine: Engine, projectors: Sequence[Projector]) -> None:
     """Create the tracking table, the projectors' tables and their indexes where missing
     (an interrupted rebuild leaves some indexes out, see `projections.indexes`); idempotent."""

@@ -12,8 +12,8 @@ a `threading.Condition` is notified after each committed page, so nobody sleeps 
 A failure is never swallowed: the first error (`ProjectionFailed` when a projector cannot
 apply an event) stops the worker and stays in `failure`; `wait_for` raises it.
 
-`wait_for_position` is the same wait for a process whose projector runs elsewhere: it polls
-the tracking table.
+`wait_for_position` is the same wait for a process whose projector may run elsewhere (the
+API's, under compose): it polls the tracking table.
 """
 
 from __future__ import annotations
@@ -164,8 +164,7 @@ def _channel(ledger: FundLedger) -> str | None:
 
 
 def _common_position(engine: Engine, projectors: Sequence[Projector]) -> int:
-    positions = runner.tracked_positions(engine)
-    return min((positions.get(p.name, 0) for p in projectors), default=0)
+    return runner.slowest_position(engine, [p.name for p in projectors])
 
 
 def wait_for_position(
@@ -175,14 +174,16 @@ def wait_for_position(
     poll_interval_s: float = 0.02,
     *,
     names: Sequence[str] | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> bool:
     """True as soon as every projector (those `names`, or all the ledger has) has reached
-    `position` in the tracking table; False after `timeout_s`."""
+    `position` in the tracking table; False after `timeout_s`. `check` runs before each look
+    and may raise to end the wait (the API's, when its own projector has stopped)."""
     wanted = list(names) if names is not None else [p.name for p in all_projectors()]
     deadline = time.monotonic() + timeout_s
     while True:
-        positions = runner.tracked_positions(engine)
-        if min((positions.get(name, 0) for name in wanted), default=0) >= position:
+        check()
+        if runner.slowest_position(engine, wanted) >= position:
             return True
         remaining_s = deadline - time.monotonic()
         if remaining_s <= 0:

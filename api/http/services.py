@@ -5,7 +5,6 @@ principal, and wait for the read models to reach a position."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from ledger.service import FundLedger
 from ledger.store.chain import CHAIN_TABLE_NAME
 from projections import runner
 from projections.catalogue import all_projectors
-from projections.worker import ProjectionWorker
+from projections.worker import ProjectionWorker, wait_for_position
 
 A = TypeVar("A")
 
@@ -106,8 +105,7 @@ class Services:
     def lag(self) -> dict[str, int]:
         """The log's head position and how many events the slowest read model is behind."""
         head = self.head_position()
-        positions = runner.tracked_positions(self.engine)
-        slowest = min((positions.get(p.name, 0) for p in all_projectors()), default=head)
+        slowest = runner.slowest_position(self.engine, [p.name for p in all_projectors()])
         return {"head_position": head, "lag_events": max(head - slowest, 0)}
 
     def wait_for(self, position: int | None) -> None:
@@ -120,21 +118,18 @@ class Services:
             raise ProblemError(
                 POSITION_BEYOND_HEAD, f"the log ends at position {head}, before {position}"
             )
-        deadline = time.monotonic() + self.settings.read_wait_s
-        names = [projector.name for projector in all_projectors()]
-        while True:
-            if self.projection is not None and self.projection.failure is not None:
-                raise ProblemError(
-                    READ_MODELS_STOPPED, "the read models stopped at an event they cannot apply"
-                )
-            positions = runner.tracked_positions(self.engine)
-            if all(positions.get(name, 0) >= position for name in names):
-                return
-            if time.monotonic() >= deadline:
-                raise ProblemError(
-                    READ_MODEL_BEHIND,
-                    f"the read models have not reached position {position} within"
-                    f" {self.settings.read_wait_s:g} s; retry later",
-                    headers={"Retry-After": "1"},
-                )
-            time.sleep(_WAIT_POLL_S)
+        wait_s = self.settings.read_wait_s
+        if not wait_for_position(self.engine, position, wait_s, _WAIT_POLL_S, check=self._running):
+            raise ProblemError(
+                READ_MODEL_BEHIND,
+                f"the read models have not reached position {position} within {wait_s:g} s;"
+                " retry later",
+                headers={"Retry-After": "1"},
+            )
+
+    def _running(self) -> None:
+        """Raise if this process's own projector has stopped: waiting on would be in vain."""
+        if self.projection is not None and self.projection.failure is not None:
+            raise ProblemError(
+                READ_MODELS_STOPPED, "the read models stopped at an event they cannot apply"
+            )
