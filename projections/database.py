@@ -49,6 +49,7 @@ POSTGRES_PING_IDLE_S = 0.1
 SQLITE_CACHE_KIB = 64 * 1024  # per connection, for the read models' indexes
 WRITE_OPTION = "fund_ledger_write"
 WRITE_OPTIONS: dict[str, Any] = {WRITE_OPTION: True}
+SCHEMA_OPTION = "fund_ledger_schema"
 
 
 def engine_for(database_url: str) -> Engine:
@@ -61,6 +62,13 @@ def engine_for(database_url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def in_schema(engine: Engine, schema: str) -> Engine:
+    """The PostgreSQL `engine` with unqualified names landing in `schema` instead: the same
+    pool, each transaction beginning with `SET LOCAL search_path` (a rebuild's tables)."""
+    assert is_postgres(engine), "SQLite has one schema per file"
+    return engine.execution_options(**{SCHEMA_OPTION: schema})
 
 
 def _sqlite_engine(dbname: str) -> Engine:
@@ -119,6 +127,14 @@ def _postgres_engine(env: dict[str, str]) -> Engine:
         hide_parameters=True,
     )
     _ping_when_idle(engine)
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        schema = connection.get_execution_options().get(SCHEMA_OPTION)
+        if schema is not None:
+            quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+            connection.exec_driver_sql(f"SET LOCAL search_path TO {quoted}")
+
     return engine
 
 

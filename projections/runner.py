@@ -21,6 +21,7 @@ at a time in a transaction that is rolled back, to find it.
 from __future__ import annotations
 
 import gc
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
@@ -35,7 +36,7 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.service import FundLedger
 from projections import indexes
 from projections.batch import EventNotApplicable, Page, PositionedEvent
-from projections.database import WRITE_OPTIONS, is_postgres
+from projections.database import WRITE_OPTIONS, in_schema, is_postgres
 from projections.tables import metadata, projection_tracking
 
 BATCH_SIZE_MAX = 10_000
@@ -284,15 +285,18 @@ def rebuild(
     """Drop and recreate the named read models (all when `names` is None), forget their
     positions, and replay the whole log into them; return how many events were applied.
 
-    The tables are replayed in place: readers see them fill up. Indexes only readers use
-    are built at the end (`projections.indexes`)."""
+    Indexes only readers use are built at the end (`projections.indexes`). On PostgreSQL
+    the tables are built beside the live ones, in a schema of their own, and swapped in by
+    one short transaction at the end (`_rebuilt_beside`): readers see the old read models
+    until then, and a rebuild that fails leaves them as they were. SQLite keeps one schema
+    per file, so there the tables are replayed in place: readers see them fill up."""
     chosen = select_projectors(projectors, names)
     tables = [t for p in chosen for t in p.tables]
     metadata.create_all(engine, tables=[projection_tracking], checkfirst=True)
+    if is_postgres(engine):
+        return _rebuilt_beside(ledger, engine, chosen, tables, batch_size)
     with engine.begin() as connection:
-        metadata.drop_all(connection, tables=tables, checkfirst=True)
-        metadata.create_all(connection, tables=tables)
-        indexes.drop(connection, indexes.readers_only(tables))
+        _recreated(connection, tables)
         connection.execute(
             projection_tracking.delete().where(
                 projection_tracking.c.name.in_([p.name for p in chosen])
@@ -300,6 +304,58 @@ def rebuild(
         )
     applied_count = catch_up(ledger, engine, chosen, batch_size=batch_size)
     indexes.ensure(engine, tables)
+    return applied_count
+
+
+def _recreated(connection: sa.Connection, tables: Sequence[sa.Table]) -> None:
+    """The tables dropped and created empty, without the indexes only readers use."""
+    metadata.drop_all(connection, tables=tables, checkfirst=True)
+    metadata.create_all(connection, tables=tables)
+    indexes.drop(connection, indexes.readers_only(tables))
+
+
+def _rebuilt_beside(
+    ledger: FundLedger,
+    engine: Engine,
+    projectors: Sequence[Projector],
+    tables: Sequence[sa.Table],
+    batch_size: int,
+) -> int:
+    """Replay the log into new tables in a scratch schema, then, in one transaction that
+    holds the projectors' tracking rows (so no live projector moves meanwhile): apply the
+    events written since, drop the live tables, move the new ones into the live schema and
+    set the tracking rows to the positions they reached. The scratch schema is dropped in
+    any case."""
+    names = [p.name for p in projectors]
+    with engine.connect() as connection:
+        live = str(connection.scalar(sa.text("SELECT current_schema()")))
+    scratch = f"{live[:40]}__rebuild_{uuid.uuid4().hex[:12]}"
+    quote = engine.dialect.identifier_preparer.quote_identifier
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {quote(scratch)}")
+    try:
+        beside = in_schema(engine, scratch)
+        with beside.begin() as connection:
+            metadata.create_all(connection, tables=[projection_tracking])
+            _recreated(connection, tables)
+        applied_count = catch_up(ledger, beside, projectors, batch_size=batch_size)
+        indexes.ensure(beside, tables)
+        with engine.connect() as connection:
+            connection.execution_options(**WRITE_OPTIONS)
+            with connection.begin():
+                _locked_positions(connection, names)
+                applied_count += catch_up(ledger, beside, projectors, batch_size=batch_size)
+                reached = tracked_positions(beside)
+                metadata.drop_all(connection, tables=tables, checkfirst=True)
+                for table in tables:
+                    connection.exec_driver_sql(
+                        f"ALTER TABLE {quote(scratch)}.{quote(table.name)} SET SCHEMA {quote(live)}"
+                    )
+                for name in names:
+                    _set_position(connection, name, reached.get(name, 0))
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {quote(scratch)} CASCADE")
     return applied_count
 
 

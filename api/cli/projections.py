@@ -137,7 +137,8 @@ def rebuild(
     batch_size: BatchSize = runner.REBUILD_BATCH_SIZE_DEFAULT,
     as_json: options.JsonFlag = False,
 ) -> None:
-    """Drop the read models (all, or those named) and replay the whole log into them."""
+    """Rebuild the read models (all, or those named) from the whole log; on PostgreSQL
+    beside the live ones, which readers see until the new ones are swapped in."""
     session = session_of(ctx)
     ledger = session.ledger()
     projectors = all_projectors()
