@@ -22,7 +22,13 @@ from projections.batch import PositionedEvent
 from projections.catalogue import all_projectors
 from projections.journal_entries import JournalEntriesProjector, journal_postings
 from tests.integration.test_projection_runner import FailingJournal
-from tests.integration.test_projections import all_events, dump, new_history, read_side
+from tests.integration.test_projections import (
+    History,
+    all_events,
+    dump,
+    new_history,
+    read_side,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -53,6 +59,15 @@ class WatchingJournal(JournalEntriesProjector):
         super().apply_batch(connection, events)
 
 
+def projected_history(ledger: FundLedger, engine: Engine, *, seed: int, steps: int) -> History:
+    """A seeded history of `steps` commands, projected into the live read models."""
+    history = new_history(ledger, seed=seed)
+    for _ in range(steps):
+        history.step()
+    runner.catch_up(ledger, engine, all_projectors())
+    return history
+
+
 def scratch_schemas(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         query = "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :like"
@@ -63,10 +78,7 @@ def test_readers_see_the_whole_old_journal_until_the_rebuilt_one_is_swapped_in(
     ledger_and_engine: tuple[FundLedger, Engine],
 ) -> None:
     ledger, engine = ledger_and_engine
-    history = new_history(ledger, seed=29)
-    for _ in range(120):
-        history.step()
-    runner.catch_up(ledger, engine, all_projectors())
+    projected_history(ledger, engine, seed=29, steps=120)
     live = dump(engine)
     rows_before = live_rows(engine)
     watching = WatchingJournal(engine)
@@ -83,10 +95,7 @@ def test_events_written_during_a_rebuild_are_applied_once(
     ledger_and_engine: tuple[FundLedger, Engine],
 ) -> None:
     ledger, engine = ledger_and_engine
-    history = new_history(ledger, seed=31)
-    for _ in range(80):
-        history.step()
-    runner.catch_up(ledger, engine, all_projectors())
+    history = projected_history(ledger, engine, seed=31, steps=80)
 
     def write_more() -> None:
         for _ in range(40):
@@ -109,10 +118,7 @@ def test_events_written_just_before_the_swap_are_applied_by_the_swap(
     ledger_and_engine: tuple[FundLedger, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger, engine = ledger_and_engine
-    history = new_history(ledger, seed=41)
-    for _ in range(60):
-        history.step()
-    runner.catch_up(ledger, engine, all_projectors())
+    history = projected_history(ledger, engine, seed=41, steps=60)
     ensure = indexes.ensure
 
     def ensure_then_write(on: Engine, tables: Sequence[sa.Table]) -> None:
@@ -136,10 +142,7 @@ def test_a_rebuild_that_fails_leaves_the_live_read_models_as_they_were(
     ledger_and_engine: tuple[FundLedger, Engine],
 ) -> None:
     ledger, engine = ledger_and_engine
-    history = new_history(ledger, seed=37)
-    for _ in range(60):
-        history.step()
-    runner.catch_up(ledger, engine, all_projectors())
+    projected_history(ledger, engine, seed=37, steps=60)
     before, positions = dump(engine), runner.tracked_positions(engine)
     fail_at = all_events(ledger)[-5][0]
 
