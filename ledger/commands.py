@@ -37,6 +37,17 @@ class ChangeFeeRate:
 
 
 @dataclass(frozen=True)
+class CloseBooks:
+    """Close the fund's books through a day (決算の締め): from then on no money event of the
+    fund may be dated on or before it; late entries and corrections post in the open period."""
+
+    fund_id: UUID
+    through: date
+    reason: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
 class AddDesignation:
     fund_id: UUID
     designation: str
@@ -183,6 +194,7 @@ class VoidReceipt:
 Command = (
     OpenFund
     | ChangeFeeRate
+    | CloseBooks
     | AddDesignation
     | RegisterDonor
     | CorrectDonor

@@ -104,7 +104,7 @@ class Donation(LedgerAggregate):
         return 0 if self.voided else self.amount_yen - self.refunded_yen
 
     def recorded_movement(self) -> Movement:
-        return self._movement(cash_change_yen=self.amount_yen - self.fee_yen)
+        return self._movement(self.amount_yen - self.fee_yen, self.effective_on)
 
     # Guards
 
@@ -147,7 +147,7 @@ class Donation(LedgerAggregate):
             actor,
             reason,
         )
-        return self._movement(cash_change_yen=-(amount - fee_back))
+        return self._movement(-(amount - fee_back), effective_on)
 
     def void(self, effective_on: date, actor: str, reason: str) -> Movement:
         self.check_not_voided()
@@ -167,10 +167,11 @@ class Donation(LedgerAggregate):
             actor,
             reason,
         )
-        return self._movement(cash_change_yen=-(self.amount_yen - self.fee_yen))
+        return self._movement(-(self.amount_yen - self.fee_yen), effective_on)
 
-    def _movement(self, cash_change_yen: int) -> Movement:
-        return Movement(self.designation, cash_change_yen, 0, self.id, self.version)
+    def _movement(self, cash_change_yen: int, effective_on: date) -> Movement:
+        """The change the event just triggered makes to the fund's pot."""
+        return Movement(self.designation, cash_change_yen, 0, self.id, self.version, effective_on)
 
     # Events
 

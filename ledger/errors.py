@@ -13,7 +13,8 @@ person. Programmer errors are assertions, never these.
     │   ├── DonationAlreadyVoided / DonationPartlyRefunded
     │   ├── GrantLimitExceeded  disbursement, reduction or return beyond what the grant allows
     │   ├── UnknownDesignation / DuplicateDesignation
-    │   └── DateOutOfOrder      an effective date before the thing it refers to
+    │   ├── DateOutOfOrder      an effective date before the thing it refers to
+    │   └── BooksClosed         an effective date in a period whose books are closed
     ├── IdempotencyKeyReused    the same key with different content
     ├── ConcurrencyConflict     still conflicting after the bounded retries
     ├── ConfigurationError      settings that cannot work
@@ -80,6 +81,12 @@ class DuplicateDesignation(RuleViolation):
 
 class DateOutOfOrder(RuleViolation):
     code = "date-out-of-order"
+
+
+class BooksClosed(RuleViolation):
+    """BRIEF rule 7: a late entry or correction posts in an open period, never a closed one."""
+
+    code = "books-closed"
 
 
 class IdempotencyKeyReused(LedgerError):

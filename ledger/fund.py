@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.errors import DuplicateDesignation, Overdraft, UnknownDesignation
+from ledger.errors import BooksClosed, DuplicateDesignation, Overdraft, UnknownDesignation
 from ledger.money import format_yen, host_fee_yen
 from ledger.values import GENERAL
 
@@ -37,6 +37,7 @@ class Movement:
     committed_change_yen: int
     source_id: UUID
     source_version: int
+    effective_on: date  # of the event (not stored in the fund's event: it is the source's)
 
     @property
     def pot(self) -> str:
@@ -96,6 +97,11 @@ class Fund(LedgerAggregate):
         actor: str
         reason: str
 
+    class BooksClosed(LedgerAggregate.Event):
+        closed_through: date
+        actor: str
+        reason: str
+
     class DesignationAdded(LedgerAggregate.Event):
         designation: str
         name: str
@@ -108,6 +114,10 @@ class Fund(LedgerAggregate):
         """
 
         movements: list[dict[str, Any]]
+
+    # The last day of the closed books; None while nothing is closed. A class default, not
+    # set when the fund opens: snapshots taken before books could be closed lack it.
+    closed_through: date | None = None
 
     @event(Opened)
     def __init__(
@@ -148,6 +158,15 @@ class Fund(LedgerAggregate):
         if designation is not None and designation not in self.designations:
             raise UnknownDesignation(f"fund '{self.name}' has no designation '{designation}'")
 
+    def check_books_open_on(self, day: date) -> None:
+        """BRIEF rule 7: nothing may be dated in a period whose books are closed."""
+        if self.closed_through is not None and day <= self.closed_through:
+            raise BooksClosed(
+                f"the books of fund '{self.name}' are closed through"
+                f" {self.closed_through.isoformat()}: {day.isoformat()} is in a closed period;"
+                " a late entry or correction is dated in the open period"
+            )
+
     def check_movements(self, movements: Sequence[Movement]) -> None:
         """Raise `Overdraft` if applying `movements` in order would break BRIEF rule 4."""
         balances = self.balances()
@@ -164,6 +183,16 @@ class Fund(LedgerAggregate):
         self, fee_rate_bp: int, effective_from: date, actor: str, reason: str
     ) -> None:
         self._fee_rate_changed(fee_rate_bp, effective_from, actor, reason)
+
+    def close_books(self, through: date, actor: str, reason: str) -> None:
+        """Close the books through `through`; closed books are never reopened."""
+        if self.closed_through is not None and through < self.closed_through:
+            raise BooksClosed(
+                f"the books of fund '{self.name}' are closed through"
+                f" {self.closed_through.isoformat()}: they cannot be reopened back to"
+                f" {through.isoformat()}"
+            )
+        self._books_closed(through, actor, reason)
 
     def add_designation(self, designation: str, name: str, actor: str) -> None:
         if designation in self.designations:
@@ -184,6 +213,10 @@ class Fund(LedgerAggregate):
         self, fee_rate_bp: int, effective_from: date, actor: str, reason: str
     ) -> None:
         self.fee_rates_bp[effective_from.isoformat()] = fee_rate_bp
+
+    @event(BooksClosed)
+    def _books_closed(self, closed_through: date, actor: str, reason: str) -> None:
+        self.closed_through = closed_through
 
     @event(DesignationAdded)
     def _designation_added(self, designation: str, name: str, actor: str) -> None:

@@ -104,7 +104,7 @@ class Grant(LedgerAggregate):
         return self.disbursed_yen - self.returned_yen
 
     def awarded_movement(self) -> Movement:
-        return self._movement(cash_change_yen=0, committed_change_yen=self.amount_yen)
+        return self._movement(0, self.amount_yen, self.effective_on)
 
     # Guards
 
@@ -128,13 +128,13 @@ class Grant(LedgerAggregate):
         self.check_within_unpaid(amount, "disbursement")
         self.check_not_before_decision(effective_on)
         self._disbursed(*self._money(amount, effective_on, actor, reason))
-        return self._movement(cash_change_yen=-amount, committed_change_yen=-amount)
+        return self._movement(-amount, -amount, effective_on)
 
     def reduce(self, amount: int, effective_on: date, actor: str, reason: str) -> Movement:
         self.check_within_unpaid(amount, "reduction")
         self.check_not_before_decision(effective_on)
         self._reduced(*self._money(amount, effective_on, actor, reason))
-        return self._movement(cash_change_yen=0, committed_change_yen=-amount)
+        return self._movement(0, -amount, effective_on)
 
     def cancel(self, effective_on: date, actor: str, reason: str) -> Movement:
         """Reduce the grant by its whole unpaid rest; refused when nothing is left unpaid."""
@@ -143,7 +143,7 @@ class Grant(LedgerAggregate):
             raise GrantLimitExceeded(f"grant {self.id} has nothing left unpaid to cancel")
         self.check_not_before_decision(effective_on)
         self._cancelled(*self._money(rest, effective_on, actor, reason))
-        return self._movement(cash_change_yen=0, committed_change_yen=-rest)
+        return self._movement(0, -rest, effective_on)
 
     def record_return(self, amount: int, effective_on: date, actor: str, reason: str) -> Movement:
         if amount > self.returnable_yen:
@@ -153,16 +153,24 @@ class Grant(LedgerAggregate):
             )
         self.check_not_before_decision(effective_on)
         self._returned(*self._money(amount, effective_on, actor, reason))
-        return self._movement(cash_change_yen=amount, committed_change_yen=0)
+        return self._movement(amount, 0, effective_on)
 
     def _money(
         self, amount: int, effective_on: date, actor: str, reason: str
     ) -> tuple[UUID, str, str | None, int, date, str, str]:
         return (self.fund_id, self.grantee, self.designation, amount, effective_on, actor, reason)
 
-    def _movement(self, cash_change_yen: int, committed_change_yen: int) -> Movement:
+    def _movement(
+        self, cash_change_yen: int, committed_change_yen: int, effective_on: date
+    ) -> Movement:
+        """The change the event just triggered makes to the fund's pot."""
         return Movement(
-            self.designation, cash_change_yen, committed_change_yen, self.id, self.version
+            self.designation,
+            cash_change_yen,
+            committed_change_yen,
+            self.id,
+            self.version,
+            effective_on,
         )
 
     # Events

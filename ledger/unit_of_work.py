@@ -85,7 +85,11 @@ class UnitOfWork:
         self._aggregates[aggregate.id] = aggregate
 
     def stage(self, fund: Fund, movement: Movement) -> None:
-        """Check `movement` against the fund's balances and what this unit already staged."""
+        """Check `movement` against the fund's books (BRIEF rule 7: its date must be in an
+        open period, as the fund stands when the command runs: a closing later in the same
+        unit does not undo it) and against the fund's balances and what this unit already
+        staged (rule 4, checked again when the unit commits)."""
+        fund.check_books_open_on(movement.effective_on)
         balances = self._balances.get(fund.id)
         if balances is None:
             balances = self._balances[fund.id] = fund.balances()

@@ -36,7 +36,13 @@ from ledger.values import GENERAL
 
 _FUND_TOPICS = [
     get_topic(cls)
-    for cls in (Fund.Opened, Fund.FeeRateChanged, Fund.DesignationAdded, *MONEY_EVENTS)
+    for cls in (
+        Fund.Opened,
+        Fund.FeeRateChanged,
+        Fund.DesignationAdded,
+        Fund.BooksClosed,
+        *MONEY_EVENTS,
+    )
 ]
 _KINDS: dict[str, str] = {"Donation": "donation", "Grant": "grant", "Donor": "donor"}
 
@@ -164,8 +170,13 @@ def _pot_opened(event: DomainEvent) -> str | None:
 
 
 def _configures_by(event: DomainEvent, as_of: date) -> bool:
-    """A fee rate counts from its first day; an opening and a designation always count."""
-    return not isinstance(event, Fund.FeeRateChanged) or event.effective_from <= as_of
+    """A fee rate counts from its first day, a closing of the books from its last; an opening
+    and a designation always count."""
+    if isinstance(event, Fund.FeeRateChanged):
+        return event.effective_from <= as_of
+    if isinstance(event, Fund.BooksClosed):
+        return event.closed_through <= as_of
+    return True
 
 
 def _net(entry: JournalEntry, account: str) -> int:
@@ -184,7 +195,11 @@ def _item(
     return HistoryItem(
         position=position,
         recorded_at=event.timestamp,
-        effective_on=getattr(e, "effective_on", None) or getattr(e, "effective_from", None),
+        effective_on=(
+            getattr(e, "effective_on", None)
+            or getattr(e, "effective_from", None)
+            or getattr(e, "closed_through", None)
+        ),
         type=type(event).__qualname__,
         aggregate_id=event.originator_id,
         version=event.originator_version,
@@ -216,6 +231,8 @@ def _summary(event: DomainEvent, entry: JournalEntry | None) -> tuple[str, dict[
         return f"fee rate {e.fee_rate_bp} bp from {e.effective_from}", {}
     if isinstance(event, Fund.DesignationAdded):
         return f"designation {e.designation} ({e.name}) added", {}
+    if isinstance(event, Fund.BooksClosed):
+        return f"books closed through {e.closed_through}", {}
     if isinstance(event, Donor.Registered):
         return f"donor {e.name} ({e.kind}) registered", {}
     if isinstance(event, Receipt.Issued):

@@ -1,4 +1,5 @@
-"""`fund-ledger fund …`: open a fund, change its fee rate, add designations, show it."""
+"""`fund-ledger fund …`: open a fund, change its fee rate, add designations, close its books,
+show it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from api.cli import options
 from api.cli.output import emit, emit_outcome, fee_rate
 from api.cli.session import session_of
-from ledger.commands import AddDesignation, ChangeFeeRate, OpenFund
+from ledger.commands import AddDesignation, ChangeFeeRate, CloseBooks, OpenFund
 from ledger.fund import Fund
 from ledger.money import format_yen
 from ledger.values import GENERAL
@@ -68,6 +69,26 @@ def change_fee_rate(
     emit_outcome(session_of(ctx).execute(command), None, as_json=as_json)
 
 
+@app.command("close-books")
+def close_books(
+    ctx: typer.Context,
+    fund_id: FundId,
+    through: Annotated[
+        str, typer.Option("--through", help="Last day of the closed period, YYYY-MM-DD.")
+    ],
+    reason: options.Reason,
+    as_json: options.JsonFlag = False,
+) -> None:
+    """Close the fund's books through a day (決算の締め): nothing may be dated on or before it
+    from then on; late entries and corrections are dated in the open period. Never reopened."""
+    command = CloseBooks(
+        fund_id=options.aggregate_id(fund_id, "FUND_ID"),
+        through=options.day(through, "--through"),
+        reason=reason,
+    )
+    emit_outcome(session_of(ctx).execute(command), None, as_json=as_json)
+
+
 @app.command("designation-add")
 def add_designation(
     ctx: typer.Context,
@@ -101,6 +122,7 @@ def fund_state(fund: Fund) -> dict[str, Any]:
             {"from": None if index == 0 else since, "fee_rate_bp": rate}
             for index, (since, rate) in enumerate(sorted(fund.fee_rates_bp.items()))
         ],
+        "books_closed_through": fund.closed_through and fund.closed_through.isoformat(),
         "designations": dict(fund.designations),
         "pots": {
             pot: {
@@ -123,6 +145,8 @@ def describe_fund(state: dict[str, Any]) -> str:
         f"fund {state['id']} {state['name']!r} at {state['host']}{target}",
         f"  fee rate: {rates}",
     ]
+    if state["books_closed_through"]:
+        lines.append(f"  books closed through {state['books_closed_through']}")
     for pot, balance in state["pots"].items():
         name = f" ({state['designations'][pot]})" if pot in state["designations"] else ""
         lines.append(

@@ -72,6 +72,7 @@ DOMAIN_PROBLEMS: tuple[tuple[type[errors.LedgerError], ProblemKind], ...] = (
         ProblemKind(409, "duplicate-designation", "Designation already exists"),
     ),
     (errors.DateOutOfOrder, ProblemKind(422, "date-out-of-order", "Date out of order")),
+    (errors.BooksClosed, ProblemKind(409, "books-closed", "The books are closed for that date")),
     (
         errors.ReceiptAlreadyIssued,
         ProblemKind(409, "receipt-already-issued", "A valid receipt already covers it"),

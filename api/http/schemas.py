@@ -55,6 +55,11 @@ class FeeRateChange(Request):
     reason: Text = Field(examples=["理事会決定"])
 
 
+class BooksClosing(Request):
+    through: Day = Field(description="Last day of the closed period (決算の締め).")
+    reason: Text = Field(examples=["2025年度決算"])
+
+
 class DesignationCreate(Request):
     designation: Code
     name: Name = Field(examples=["保津川の清掃"])

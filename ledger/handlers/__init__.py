@@ -13,6 +13,7 @@ from ledger import commands as c
 from ledger.handlers.admin import (
     add_designation,
     change_fee_rate,
+    close_books,
     correct_donor,
     open_fund,
     register_donor,
@@ -36,6 +37,7 @@ __all__ = ["HANDLERS", "Context", "Handled", "outcome_of_first_use"]
 HANDLERS: dict[type[Any], Callable[[UnitOfWork, Any, Context], Handled]] = {
     c.OpenFund: open_fund,
     c.ChangeFeeRate: change_fee_rate,
+    c.CloseBooks: close_books,
     c.AddDesignation: add_designation,
     c.RegisterDonor: register_donor,
     c.CorrectDonor: correct_donor,

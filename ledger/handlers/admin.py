@@ -46,6 +46,13 @@ def change_fee_rate(uow: UnitOfWork, cmd: c.ChangeFeeRate, ctx: Context) -> Hand
     return claim_key(uow, cmd, ctx, c.Outcome("change_fee_rate", fund.id)), main_event(fund)
 
 
+def close_books(uow: UnitOfWork, cmd: c.CloseBooks, ctx: Context) -> Handled:
+    fund = uow.get(Fund, checked_id(cmd.fund_id, "fund_id"))
+    through = values.effective_on(cmd.through, ctx.today, "through")
+    fund.close_books(through, ctx.actor, checked_reason(cmd.reason))
+    return claim_key(uow, cmd, ctx, c.Outcome("close_books", fund.id)), main_event(fund)
+
+
 def add_designation(uow: UnitOfWork, cmd: c.AddDesignation, ctx: Context) -> Handled:
     fund = uow.get(Fund, checked_id(cmd.fund_id, "fund_id"))
     code = values.designation_code(cmd.designation)

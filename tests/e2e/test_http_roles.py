@@ -30,6 +30,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/funds/{fund_id}"): Access.READERS,
     ("POST", "/v1/funds/{fund_id}/fee-rates"): Access.ADMIN,
     ("POST", "/v1/funds/{fund_id}/designations"): Access.ADMIN,
+    ("POST", "/v1/funds/{fund_id}/book-closings"): Access.ADMIN,
     ("GET", "/v1/funds/{fund_id}/balance"): Access.READERS,
     ("POST", "/v1/donors"): Access.ADMIN,
     ("GET", "/v1/donors"): Access.READERS,

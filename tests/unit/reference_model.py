@@ -55,6 +55,7 @@ class FundState:
     rate_changes: dict[date, int] = field(default_factory=dict)
     cash: dict[str, int] = field(default_factory=lambda: {GENERAL: 0})
     committed: dict[str, int] = field(default_factory=lambda: {GENERAL: 0})
+    closed_through: date | None = None  # rule 7: nothing may be dated on or before it
 
     def rate_on(self, day: date) -> int:
         earlier = [d for d in self.rate_changes if d <= day]
@@ -157,6 +158,10 @@ class ReferenceModel:
     def change_fee_rate(self, key: str | None, fund: int, rate: object, day: object) -> Prediction:
         content = content_of("change_fee_rate", fund, rate, day)
         return self._keyed(key, content, lambda: self._change_fee_rate(fund, rate, day))
+
+    def close_books(self, key: str | None, fund: int, through: object) -> Prediction:
+        content = content_of("close_books", fund, through)
+        return self._keyed(key, content, lambda: self._close_books(fund, through))
 
     def register_donor(self, key: str | None, name: str) -> Prediction:
         return self._keyed(
@@ -274,6 +279,16 @@ class ReferenceModel:
         self.funds[fund].rate_changes[day] = rate
         return Prediction(True)
 
+    def _close_books(self, fund: int, through: object) -> Prediction:
+        # rule 7: a closed period stays closed, so the books close only forward
+        if type(through) is not date or not EARLIEST_DAY <= through <= self.today:
+            return refused("InvalidInput")
+        state = self.funds[fund]
+        if state.closed_through is not None and through < state.closed_through:
+            return refused("BooksClosed")
+        state.closed_through = through
+        return Prediction(True)
+
     def _register_donor(self, name: str) -> Prediction:
         if not name.strip():
             return refused("InvalidInput")
@@ -295,6 +310,8 @@ class ReferenceModel:
             return refused("UnknownDesignation")
         assert isinstance(amount, int)
         assert isinstance(day, date)
+        if self._closed(fund, day):
+            return refused("BooksClosed")
         fee = amount * state.rate_on(day) // BASIS_POINTS
         handle = self._new_handle()
         self.donations[handle] = DonationState(fund, pot, amount, fee, day)
@@ -325,6 +342,8 @@ class ReferenceModel:
             errors.add("RefundExceedsDonation")
             return refused(*errors)
         fee_back = self._fee_back(d, amount)
+        if self._closed(d.fund, day):
+            errors.add("BooksClosed")
         if self._overdraws(d.fund, d.pot, cash=-(amount - fee_back)):
             errors.add("Overdraft")
         if errors:
@@ -355,6 +374,8 @@ class ReferenceModel:
             errors.add("DonationPartlyRefunded")
         if day < d.day:
             errors.add("DateOutOfOrder")
+        if self._closed(d.fund, day):
+            errors.add("BooksClosed")
         if not d.voided and self._overdraws(d.fund, d.pot, cash=-(d.amount - d.fee)):
             errors.add("Overdraft")
         if errors:
@@ -381,8 +402,12 @@ class ReferenceModel:
         pot = GENERAL if designation is None else str(designation)
         if pot not in self.funds[fund].cash:
             return refused("UnknownDesignation")
+        if self._closed(fund, day):
+            errors.add("BooksClosed")
         if self._overdraws(fund, pot, committed=amount):
-            return refused("Overdraft")
+            errors.add("Overdraft")
+        if errors:
+            return refused(*errors)
         handle = self._new_handle()
         self.grants[handle] = GrantState(fund, pot, amount, day)
         self._move(fund, pot, committed=amount)
@@ -411,6 +436,8 @@ class ReferenceModel:
             "cancel": (0, -amount),
             "return": (amount, 0),
         }[action]
+        if self._closed(g.fund, day):
+            errors.add("BooksClosed")
         if self._overdraws(g.fund, g.pot, cash=cash, committed=committed):
             errors.add("Overdraft")
         if errors:
@@ -451,6 +478,10 @@ class ReferenceModel:
     def _fee_back(d: DonationState, amount: int) -> int:
         """Rule 5: floor(fee × refunded total / amount) minus what was already given back."""
         return d.fee * (d.refunded + amount) // d.amount - d.fee_given_back
+
+    def _closed(self, fund: int, day: date) -> bool:
+        closed_through = self.funds[fund].closed_through
+        return closed_through is not None and day <= closed_through
 
     def _overdraws(self, fund: int, pot: str, cash: int = 0, committed: int = 0) -> bool:
         state = self.funds[fund]

@@ -2,7 +2,8 @@
 
 After every step: the ledger accepted or refused exactly as the model predicts (and refused with
 one of the error classes the model allows), a refusal or a replay recorded no event at all, every
-pot's cash / committed / available equals the model's and none is negative, and the journal's
+pot's cash / committed / available equals the model's and none is negative, each fund's books
+are closed through the model's day, and the journal's
 postings summed per (fund, account) equal the model's. Amounts aim at the boundaries: exactly
 the rest and one yen more, exactly what is available and one yen more.
 """
@@ -253,6 +254,13 @@ class LedgerAgainstModel(RuleBasedStateMachine):
         command = c.ChangeFeeRate(fund_id, rate, day, "料率改定", idempotency_key=key)
         self.execute(Step(command, lambda: self.model.change_fee_rate(key, fund, rate, day), ""))
 
+    @rule(which=picks, day=st.sampled_from([date(2025, 12, 31), date(2026, 1, 1), *BAD_DAYS]))
+    def close_books(self, which: int, day: date) -> None:
+        fund_id, fund = self.pick("fund", which)
+        key = self.key()
+        command = c.CloseBooks(fund_id, day, "決算の締め", idempotency_key=key)
+        self.execute(Step(command, lambda: self.model.close_books(key, fund, day), ""))
+
     @precondition(lambda self: len(self.made["donor"]) < 3)
     @rule(name=st.sampled_from(["亀岡 太郎", "株式会社 保津", " "]))
     def register_donor(self, name: str) -> None:
@@ -427,6 +435,7 @@ class LedgerAgainstModel(RuleBasedStateMachine):
             expected = self.model.funds[handle]
             assert fund.cash_yen == expected.cash
             assert fund.committed_yen == expected.committed
+            assert fund.closed_through == expected.closed_through
             for pot, cash in fund.cash_yen.items():
                 committed = fund.committed_yen[pot]
                 assert min(cash, committed, cash - committed) >= 0, (pot, cash, committed)

@@ -13,8 +13,8 @@ from api.cli.funds import fund_state
 from api.cli.projections import fund_json
 from api.http.deps import Admin, CaughtUp, OptionalIdempotencyKey, Reader, ServicesDep
 from api.http.routes.common import READ_PROBLEMS, WRITE_RESPONSES, record
-from api.http.schemas import DesignationCreate, FeeRateChange, FundCreate, Recorded
-from ledger.commands import AddDesignation, ChangeFeeRate, OpenFund
+from api.http.schemas import BooksClosing, DesignationCreate, FeeRateChange, FundCreate, Recorded
+from ledger.commands import AddDesignation, ChangeFeeRate, CloseBooks, OpenFund
 from ledger.errors import InvalidInput, NotFound
 from ledger.fund import Fund
 from projections.as_of import balances_at
@@ -59,6 +59,21 @@ def change_fee_rate(
 ) -> Recorded:
     """Change the fund's fee rate from a date on (donations dated before keep the old rate)."""
     command = ChangeFeeRate(fund_id=fund_id, **body.model_dump(), idempotency_key=idempotency_key)
+    return record(services, command, admin, response)
+
+
+@router.post("/{fund_id}/book-closings", status_code=201, responses=WRITE_RESPONSES)
+def close_books(
+    fund_id: UUID,
+    body: BooksClosing,
+    admin: Admin,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: OptionalIdempotencyKey = None,
+) -> Recorded:
+    """Close the fund's books through a day (決算の締め): from then on no money event of the
+    fund may be dated on or before it (409 `books-closed`); closed books never reopen."""
+    command = CloseBooks(fund_id=fund_id, **body.model_dump(), idempotency_key=idempotency_key)
     return record(services, command, admin, response)
 
 
