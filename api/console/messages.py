@@ -19,6 +19,9 @@ PROBLEMS_JA = {
     "unknown-designation": "この基金にその使途指定はありません。",
     "duplicate-designation": "その使途指定は既にあります。",
     "date-out-of-order": "日付が前の記録より前になっています。",
+    "books-closed": (
+        "この日付の帳簿は締められています。締めた日より後の取引年月日で記録してください。"
+    ),
     "receipt-already-issued": "有効な受領証明書が既に発行されています。再発行を選んでください。",
     "receipt-voided": "この受領証明書は無効になっています。",
     "nothing-to-receipt": "証明書に載せる寄附がありません。",
@@ -37,6 +40,7 @@ PROBLEMS_JA = {
     "import-too-large": "ファイルが大きすぎます。分けて取り込んでください。",
     "storage-unavailable": "データベースに接続できません。しばらくしてからやり直してください。",
     "misconfigured": "サービスの設定に問題があります。管理者に連絡してください。",
+    "unreadable-event": "記録の中に読み取れないイベントがあります。管理者に連絡してください。",
     "ledger-error": "記録できませんでした。",
     "read-model-behind": "集計の更新が遅れています。しばらくしてから再読み込みしてください。",
     "read-models-stopped": "集計が停止しています。管理者に連絡してください。",
@@ -74,6 +78,7 @@ _FIELD_OF_ERROR: tuple[tuple[type[errors.LedgerError], str], ...] = (
     (errors.UnknownDesignation, "designation"),
     (errors.DuplicateDesignation, "designation"),
     (errors.DateOutOfOrder, "effective_on"),
+    (errors.BooksClosed, "effective_on"),
 )
 
 

@@ -101,6 +101,25 @@ def test_refund_beyond_what_is_left_is_refused_next_to_the_amount(admin_on_both:
     assert "全額返金済み" in refunded.text
 
 
+def test_a_donation_dated_in_closed_books_is_refused_next_to_its_date(
+    admin_on_both: Console,
+) -> None:
+    fund_id, donor_id = _fund_and_donor(admin_on_both)
+    closing = {"through": "2026-03-31", "reason": "2025年度決算"}
+    admin_on_both.api.created(f"/v1/funds/{fund_id}/book-closings", closing)
+    form = admin_on_both.form(
+        f"/console/donations/new?donor_id={donor_id}", "/console/donations/new"
+    )
+    before = head_position(admin_on_both.api.database_url)
+
+    refused = admin_on_both.post(form, amount_yen="1000", effective_on="2026-03-31")
+
+    assert refused.status_code == 422
+    assert 'id="error-effective_on"' in refused.text
+    assert "この日付の帳簿は締められています" in refused.text
+    assert head_position(admin_on_both.api.database_url) == before
+
+
 def test_void_of_a_donation_recorded_by_mistake(admin_on_both: Console) -> None:
     fund_id, donor_id = _fund_and_donor(admin_on_both)
     donation = admin_on_both.submit(
