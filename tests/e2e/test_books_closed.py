@@ -59,3 +59,14 @@ def test_the_cli_closes_the_books_and_refuses_a_donation_dated_in_them_in_one_li
     assert cli_json(book.url, "fund", "show", book.fund_id)["books_closed_through"] == str(
         CLOSED_THROUGH
     )
+    closings = [
+        (e["effective_on"], e["summary"])
+        for e in cli_json(
+            book.url, "history", "--fund", book.fund_id, "--as-of", str(date.today())
+        )["events"]
+        if e["type"] == "Fund.BooksClosed"
+    ]
+    assert closings == [(str(CLOSED_THROUGH), f"books closed through {CLOSED_THROUGH}")]
+    earlier = str(CLOSED_THROUGH - timedelta(days=1))
+    before_it = cli_json(book.url, "history", "--fund", book.fund_id, "--as-of", earlier)
+    assert "Fund.BooksClosed" not in {e["type"] for e in before_it["events"]}
