@@ -32,7 +32,8 @@ from api.imports.plan import (
 from ledger.claim import claim_id
 from ledger.commands import request_fingerprint
 from ledger.donation import Donation
-from ledger.errors import BatchRejected, ImportRejected
+from ledger.errors import BatchRejected, BooksClosed, ImportRejected
+from ledger.fund import Fund
 from ledger.service import FundLedger
 
 
@@ -69,9 +70,13 @@ def dry_run(
 ) -> ImportReport:
     """What the import would record, row by row, and every problem; records nothing."""
     plan = plan_import(ledger, data, request, progress)
+    fund = ledger.get(plan.fund_id)
+    assert isinstance(fund, Fund), "the plan found it"
     rows, problems = [], list(plan.problems)
     for planned in plan.donations:
         status, problem = _earlier_use(ledger, planned)
+        if status is RowStatus.NEW and problem is None:
+            problem = _in_closed_books(fund, planned)
         rows.append(RowResult(planned, status))
         if problem is not None:
             problems.append(problem)
@@ -115,6 +120,16 @@ def rejection(problems: tuple[Problem, ...] | list[Problem]) -> ImportRejected:
         f" first: line {first.line}: {first.message}",
         tuple(problem.as_tuple() for problem in problems),
     )
+
+
+def _in_closed_books(fund: Fund, planned: PlannedDonation) -> Problem | None:
+    """The refusal the ledger would give a new row dated where the fund's books are closed
+    (a row recorded before the closing is a replay, and stands)."""
+    try:
+        fund.check_books_open_on(planned.row.effective_on)
+    except BooksClosed as closed:
+        return Problem(planned.row.line, closed.code, closed.message)
+    return None
 
 
 def _earlier_use(ledger: FundLedger, planned: PlannedDonation) -> tuple[RowStatus, Problem | None]:

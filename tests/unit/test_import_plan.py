@@ -247,6 +247,28 @@ def test_importing_a_file_twice_records_it_once_and_says_so(
     assert len(donations_of(ledger, world)) == 4
 
 
+def test_rows_in_closed_books_are_problems_unless_recorded_before_the_closing(
+    ledger: FundLedger, world: World
+) -> None:
+    recorded = "2026-04-01,1000,ﾔﾏﾀﾞ ﾀﾛｳ,,,,"
+    import_donations(ledger, csv_bytes(recorded), world.request(), actor=ACTOR)
+    closing = c.CloseBooks(world.fund_id, date(2026, 4, 30), "4月締め")
+    ledger.execute(closing, actor=ACTOR)
+    head = log_head(ledger)
+    data = csv_bytes(recorded, "2026-04-30,2000,ﾔﾏﾀﾞ ﾀﾛｳ,,,,", "2026-05-01,3000,ﾔﾏﾀﾞ ﾀﾛｳ,,,,")
+
+    looked = dry_run(ledger, data, world.request())
+    with pytest.raises(ImportRejected) as rejected:
+        import_donations(ledger, data, world.request(), actor=ACTOR)
+    replayed = import_donations(ledger, csv_bytes(recorded), world.request(), actor=ACTOR)
+
+    assert [(p.line, p.code) for p in looked.problems] == [(3, "books-closed")]
+    assert [r.status for r in looked.rows] == [RowStatus.ALREADY_RECORDED, *[RowStatus.NEW] * 2]
+    assert [(line, code) for line, code, _ in rejected.value.problems] == [(3, "books-closed")]
+    assert replayed.count(RowStatus.ALREADY_RECORDED) == 1
+    assert log_head(ledger) == head
+
+
 def test_two_overlapping_files_record_their_union(ledger: FundLedger, world: World) -> None:
     rows = [f"2026-04-{day:02d},{day * 1000},ﾔﾏﾀﾞ ﾀﾛｳ,,,," for day in range(1, 11)]
 
