@@ -21,7 +21,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
@@ -74,6 +74,7 @@ class ImportPlan:
     row_count: int  # data rows read, valid or not
     donations: tuple[PlannedDonation, ...]  # the valid rows, by line
     problems: tuple[Problem, ...]  # by line
+    fund: Fund = field(repr=False, compare=False)  # as it stood when the file was checked
 
     @property
     def total_yen(self) -> int:
@@ -104,6 +105,7 @@ def plan_import(
         row_count=total + sum(p.code in ("column-count", "truncated") for p in parsed.problems),
         donations=tuple(planner.donations),
         problems=tuple(problems),
+        fund=fund,
     )
 
 

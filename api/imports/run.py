@@ -70,13 +70,11 @@ def dry_run(
 ) -> ImportReport:
     """What the import would record, row by row, and every problem; records nothing."""
     plan = plan_import(ledger, data, request, progress)
-    fund = ledger.get(plan.fund_id)
-    assert isinstance(fund, Fund), "the plan found it"
     rows, problems = [], list(plan.problems)
     for planned in plan.donations:
         status, problem = _earlier_use(ledger, planned)
         if status is RowStatus.NEW and problem is None:
-            problem = _in_closed_books(fund, planned)
+            problem = _in_closed_books(plan.fund, planned)
         rows.append(RowResult(planned, status))
         if problem is not None:
             problems.append(problem)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 GENESIS_HASH = "0" * 64
 CHAIN_TABLE_NAME = "event_chain"
@@ -126,7 +126,7 @@ def stored_row_hash(previous_hash: str, row: StoredRow) -> str:
         return chain_hash(
             previous_hash, row.position, originator_id, row.originator_version, row.topic, row.state
         )
-    except UnicodeEncodeError:  # a lone surrogate in a topic SQLite was given as UTF-16
+    except UnicodeEncodeError:  # text stored as bytes that are not UTF-8 (SQLite, `_as_stored`)
         raise MalformedRow("its topic is not valid UTF-8 text") from None
 
 
@@ -173,14 +173,3 @@ class ChainedRecorder(Protocol):
         self, first_position: int, last_position: int, limit: int
     ) -> list[StoredRow]:
         """Up to `limit` events in [first_position, last_position], in order, as stored."""
-
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]:
-        """Up to `limit` events from `start`, in position order (the library's method)."""
