@@ -118,6 +118,8 @@ def test_a_donation_dated_in_closed_books_is_refused_next_to_its_date(
     assert 'id="error-effective_on"' in refused.text
     assert "この日付の帳簿は締められています" in refused.text
     assert head_position(admin_on_both.api.database_url) == before
+    dashboard = admin_on_both.get(f"/console/funds/{fund_id}")
+    assert "帳簿は 令和8年3月31日 まで締めています" in dashboard.text
 
 
 def test_void_of_a_donation_recorded_by_mistake(admin_on_both: Console) -> None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from api.console.routing import ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, render
 from ledger.errors import NotFound
+from ledger.fund import Fund
 from projections.fund_balances import fund_balances
 from projections.journal_entries import latest_entries
 
@@ -59,6 +60,7 @@ def fund_dashboard(
         "fund.html",
         staff,
         fund=found[0],
+        books_closed_through=services.load(Fund, fund_id, "fund").closed_through,
         pot_names={pot.pot: pot.name for pot in found[0].pots},
         latest=latest_entries(services.engine, fund_id, count=LATEST_COUNT),
         kinds_ja=KINDS_JA,
