@@ -4,7 +4,9 @@ The PDF carries its figures as JSON (`reports.statement_metadata`). They are rec
 from the ledger over the statement's own range of the log (its fund's opening at
 `first_position`, every event up to `last_position`), for its period, and compared key by
 key, the chain hash at `last_position` included: an edited figure, transaction, period or
-range does not survive. The printed text is not compared with the JSON.
+range does not survive. A statement is compared in the schema it was made in: one made before
+books could be closed has no `books_closed_through`. The printed text is not compared with
+the JSON.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def verify_statement(ledger: FundLedger, pdf: bytes) -> dict[str, Any]:
         raise StatementMismatch(
             f"the statement's range does not fit the ledger: {error}"
         ) from error
-    actual = statement_metadata(view)
+    actual = statement_metadata(view, schema=claimed["schema"])
     differing = sorted(
         key for key in actual.keys() | claimed.keys() if actual.get(key) != claimed.get(key)
     )

@@ -8,7 +8,9 @@ a closed period changes a statement made later, never one made before (its `last
 excludes it), so `api.statement_verify` recomputes a statement exactly from its own range.
 
 `first_position` is the fund's opening event (the opening balance counts everything since);
-`chain_head_hash` is the hash chain's value at `last_position`.
+`chain_head_hash` is the hash chain's value at `last_position`, and `books_closed_through` the
+day through which the fund's books were closed there: the statement says whether its figures
+are final.
 
 Per pot (designation, or general money), as `reports.statement_view` lays out:
 - `refunds_yen`: refunds and voids (their amounts). `host_fees_yen`: the fee taken less the
@@ -50,7 +52,8 @@ _KINDS: dict[type, TransactionKind] = {
     Grant.Disbursed: TransactionKind.DISBURSEMENT,
     Grant.Returned: TransactionKind.RETURN,
 }
-_TOPICS = [get_topic(cls) for cls in (Fund.Opened, Fund.DesignationAdded, *_KINDS)]
+_FUND_EVENTS = (Fund.Opened, Fund.DesignationAdded, Fund.BooksClosed)
+_TOPICS = [get_topic(cls) for cls in (*_FUND_EVENTS, *_KINDS)]
 
 
 def fiscal_year(year: int) -> tuple[date, date]:
@@ -159,12 +162,13 @@ class _Fold:
     period_to: date
     fund_name: str | None = None
     first_position: int | None = None
+    books_closed_through: date | None = None
     designations: dict[str | None, str | None] = field(default_factory=lambda: {None: None})
     pots: dict[str | None, _Pot] = field(default_factory=lambda: {None: _Pot()})
     transactions: list[StatementTransaction] = field(default_factory=list)
 
     def apply(self, event: Any, position: int) -> None:
-        if isinstance(event, Fund.Opened | Fund.DesignationAdded):
+        if isinstance(event, _FUND_EVENTS):
             if event.originator_id == self.fund_id:
                 self._configure(event, position)
             return
@@ -191,6 +195,8 @@ class _Fold:
     def _configure(self, event: Any, position: int) -> None:
         if isinstance(event, Fund.Opened):
             self.fund_name, self.first_position = event.name, position
+        elif isinstance(event, Fund.BooksClosed):
+            self.books_closed_through = event.closed_through
         else:
             self.designations[event.designation] = event.name
             self.pots[event.designation] = _Pot()
@@ -235,6 +241,7 @@ def statement_view(
         first_position=fold.first_position,
         last_position=last,
         chain_head_hash=chain_hash_at(ledger, last),
+        books_closed_through=fold.books_closed_through,
     )
 
 

@@ -8,6 +8,7 @@ from reports.annual_receipt import render_annual_receipt
 from reports.receipt import render_receipt
 from reports.statement import read_statement_metadata, render_statement, statement_metadata
 from reports.statement_view import (
+    PeriodClosing,
     PotFigures,
     StatementTransaction,
     StatementView,
@@ -28,6 +29,7 @@ __all__ = [
     "DonorKind",
     "DonorView",
     "IssuerView",
+    "PeriodClosing",
     "PotFigures",
     "ReceiptView",
     "StatementTransaction",

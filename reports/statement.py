@@ -19,7 +19,12 @@ from reports.statement_metadata import (
     read_statement_metadata,
     statement_metadata,
 )
-from reports.statement_view import PotFigures, StatementTransaction, StatementView
+from reports.statement_view import (
+    PeriodClosing,
+    PotFigures,
+    StatementTransaction,
+    StatementView,
+)
 from reports.typeface import styles, table_style
 from reports.wareki import format_date_ja, format_yen
 
@@ -67,6 +72,7 @@ def render_statement(view: StatementView) -> bytes:
             f"作成日　{format_date_ja(view.issued_on)}　　作成者　{text(view.issuer_name)}",
             style.body,
         ),
+        Paragraph(f"帳簿の締め　{closing_line(view)}", style.body),
         Paragraph("1. 使途指定ごとの収支", style.heading),
         *_figure_tables(view),
         Paragraph("2. 取引明細", style.heading),
@@ -83,6 +89,19 @@ def render_statement(view: StatementView) -> bytes:
     )
     content = encode(view)
     return build_pdf(flowables, info, on_first_page=lambda canvas, _doc: attach(canvas, content))
+
+
+def closing_line(view: StatementView) -> str:
+    """Whether the period's figures are final (BRIEF rule 7): its books closed when the
+    statement was made, or which of its days may still receive a late entry."""
+    closing = view.period_closing
+    if closing is PeriodClosing.OPEN:
+        return wording.PERIOD_OPEN
+    assert view.books_closed_through is not None
+    closed_through = format_date_ja(view.books_closed_through)
+    if closing is PeriodClosing.IN_PART:
+        return wording.PERIOD_CLOSED_IN_PART.format(day=closed_through)
+    return wording.PERIOD_CLOSED.format(day=closed_through)
 
 
 def _audit_table(view: StatementView) -> Table:

@@ -26,17 +26,27 @@ from reportlab.pdfgen.canvas import Canvas
 from reports.statement_view import PotFigures, StatementView
 
 ATTACHMENT_NAME: Final = "statement.json"
-SCHEMA: Final = "fund-ledger/statement/1"
+SCHEMA: Final = "fund-ledger/statement/2"
+# Statements made before the books of a fund could be closed carry no `books_closed_through`;
+# they are read, and verified, as they were made.
+SCHEMA_1: Final = "fund-ledger/statement/1"
+SCHEMAS: Final = (SCHEMA_1, SCHEMA)
 
 
 class StatementMetadataMissing(ValueError):
     """The PDF carries no (or an unreadable) statement.json."""
 
 
-def statement_metadata(view: StatementView) -> dict[str, Any]:
-    """The figures of `view` as plain JSON-ready data (what the PDF carries)."""
+def statement_metadata(view: StatementView, *, schema: str = SCHEMA) -> dict[str, Any]:
+    """The figures of `view` as plain JSON-ready data (what the PDF carries), in `schema`
+    (one of `SCHEMAS`; a verifier asks for the one a statement was made in)."""
+    if schema not in SCHEMAS:
+        raise ValueError(f"no statement schema {schema!r}")
+    closed = view.books_closed_through
+    closed_through = None if closed is None else closed.isoformat()
+    since_2 = {} if schema == SCHEMA_1 else {"books_closed_through": closed_through}
     return {
-        "schema": SCHEMA,
+        "schema": schema,
         "fund_name": view.fund_name,
         "issuer_name": view.issuer_name,
         "period_from": view.period_from.isoformat(),
@@ -59,6 +69,7 @@ def statement_metadata(view: StatementView) -> dict[str, Any]:
             }
             for t in view.transactions
         ],
+        **since_2,
     }
 
 
@@ -68,10 +79,13 @@ def _figures(pot: PotFigures) -> dict[str, Any]:
     return figures
 
 
-def encode(view: StatementView) -> bytes:
+def encode(view: StatementView, *, schema: str = SCHEMA) -> bytes:
     """Canonical JSON bytes: sorted keys, no spaces, UTF-8; the same view, the same bytes."""
     text = json.dumps(
-        statement_metadata(view), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        statement_metadata(view, schema=schema),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return text.encode("utf-8")
 
@@ -121,6 +135,8 @@ def read_statement_metadata(pdf_bytes: bytes) -> dict[str, Any]:
         metadata = json.loads(contents[0].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise StatementMetadataMissing(f"{ATTACHMENT_NAME} is not JSON: {error}") from error
-    if not isinstance(metadata, dict) or metadata.get("schema") != SCHEMA:
-        raise StatementMetadataMissing(f"{ATTACHMENT_NAME} is not a {SCHEMA} document")
+    if not isinstance(metadata, dict) or metadata.get("schema") not in SCHEMAS:
+        raise StatementMetadataMissing(
+            f"{ATTACHMENT_NAME} is not a {' or '.join(SCHEMAS)} document"
+        )
     return metadata

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Final
 
@@ -143,6 +143,14 @@ class StatementTransaction:
         check_amount("host_fee_yen", self.host_fee_yen, minimum=0, maximum=self.amount_yen)
 
 
+class PeriodClosing(Enum):
+    """How much of a statement's period was closed when it was made."""
+
+    OPEN = "open"  # a later entry may still change any of its figures
+    IN_PART = "in_part"  # those dated after `books_closed_through` may still change
+    WHOLLY = "wholly"  # its figures are final
+
+
 @dataclass(frozen=True)
 class StatementView:
     """A fund's statement for a period (a 年度, 1 April – 31 March, by default)."""
@@ -157,6 +165,9 @@ class StatementView:
     first_position: int  # the events it covers, in the ledger's log
     last_position: int
     chain_head_hash: str  # the hash chain at last_position
+    # Through which day the fund's books were closed at last_position (BRIEF rule 7), None
+    # while none were: nothing can be recorded on or before that day any more.
+    books_closed_through: date | None = None
 
     def __post_init__(self) -> None:
         check_text("fund_name", self.fund_name)
@@ -181,6 +192,19 @@ class StatementView:
             raise ValueError(f"transaction at position {outside[0]} is outside the range")
         if not CHAIN_HASH_PATTERN.fullmatch(self.chain_head_hash):
             raise ValueError("chain_head_hash must be 64 lower-case hex digits")
+        closed = self.books_closed_through
+        if closed is not None and (isinstance(closed, datetime) or not isinstance(closed, date)):
+            raise TypeError("books_closed_through must be a date or None")
+
+    @property
+    def period_closing(self) -> PeriodClosing:
+        """Whether the period's figures are final: its books closed through its last day."""
+        closed = self.books_closed_through
+        if closed is None or closed < self.period_from:
+            return PeriodClosing.OPEN
+        if closed < self.period_to:
+            return PeriodClosing.IN_PART
+        return PeriodClosing.WHOLLY
 
     @property
     def total(self) -> PotFigures:

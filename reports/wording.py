@@ -1,5 +1,5 @@
-"""Fixed wording printed on receipts. What is particular to the foundation (its name, address,
-representative and its 公益認定 statement) comes from the view, never from here.
+"""Fixed wording printed on receipts and statements. What is particular to the foundation (its
+name, address, representative and its 公益認定 statement) comes from the view, never from here.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ PRINCIPAL_WORK_STATEMENT: Final = (
 STAMP_DUTY_STATEMENT: Final = "公益法人の発行する受領書のため印紙税は非課税です。"
 REISSUE_STATEMENT: Final = "本証明書は再発行したものです。"
 REPLACES_STATEMENT: Final = "No. {number} の証明書は無効とし、本証明書に代えます。"
+
+# A statement's period and the fund's closed books (BRIEF rule 7), as of the statement's end.
+PERIOD_CLOSED: Final = "{day} まで締めています。この期間の数値は確定しています。"
+PERIOD_CLOSED_IN_PART: Final = (
+    "{day} まで締めています。それより後の日付の数値は変わることがあります。"
+)
+PERIOD_OPEN: Final = "この期間の帳簿は締めていません。後日の記録で数値が変わることがあります。"
 
 
 def purpose_line(fund_name: str, designation_name: str | None) -> str:

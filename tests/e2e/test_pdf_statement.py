@@ -133,7 +133,10 @@ def test_attachment_of_another_kind_is_refused() -> None:
     writer.add_attachment("statement.json", b'{"schema": "something-else"}')
     buffer = io.BytesIO()
     writer.write(buffer)
-    with pytest.raises(StatementMetadataMissing, match="not a fund-ledger/statement/1"):
+    with pytest.raises(
+        StatementMetadataMissing,
+        match="not a fund-ledger/statement/1 or fund-ledger/statement/2 document",
+    ):
         read_statement_metadata(buffer.getvalue())
 
 
@@ -160,3 +163,30 @@ def test_statement_without_transactions_says_so() -> None:
         page.extract_text() for page in PdfReader(io.BytesIO(render_statement(view))).pages
     )
     assert "この期間の取引はありません。" in text
+
+
+@pytest.mark.parametrize(
+    ("closed_through", "line"),
+    [
+        (
+            None,
+            "帳簿の締め この期間の帳簿は締めていません。後日の記録で数値が変わることがあります。",
+        ),
+        (
+            date(2026, 9, 30),
+            "帳簿の締め 令和8年9月30日 (2026年9月30日) まで締めています。"
+            "それより後の日付の数値は変わることがあります。",
+        ),
+        (
+            date(2027, 3, 31),
+            "帳簿の締め 令和9年3月31日 (2027年3月31日) まで締めています。"
+            "この期間の数値は確定しています。",
+        ),
+    ],
+)
+def test_statement_says_whether_its_figures_are_final(
+    closed_through: date | None, line: str
+) -> None:
+    view = dataclasses.replace(sample_statement(), books_closed_through=closed_through)
+    text = PdfReader(io.BytesIO(render_statement(view))).pages[0].extract_text()
+    assert line in "".join(text.split("\n")).replace("\u3000", " ")

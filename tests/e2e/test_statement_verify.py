@@ -7,6 +7,7 @@ carries the same figures."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from datetime import date
 from pathlib import Path
@@ -16,11 +17,13 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner, Result
 
+import reports.statement
 from api.cli import app
 from api.statement_views import statement_view
 from ledger.service import FundLedger
 from ledger.store import eventsourcing_env
 from reports import StatementView, read_statement_metadata, render_statement
+from reports.statement_metadata import SCHEMA_1, encode
 from tests.e2e.http import Api
 
 runner = CliRunner()
@@ -215,15 +218,20 @@ def test_verify_accepts_the_true_statement_even_after_a_late_entry(
     assert ok(database_url, *verify_command, str(out))["verified"] is True
 
 
-def _true_view(ledger: FundLedger, fund_id: str) -> StatementView:
-    return statement_view(
-        ledger,
-        UUID(fund_id),
-        date(2026, 4, 1),
-        date(2027, 3, 31),
-        issued_on=ledger.today(),
-        issuer_name="公益財団法人 京都地域創造基金",
-    )
+def _true_view(database_url: str, fund_id: str) -> StatementView:
+    """The fund's statement for 年度 2026, as the ledger makes it now."""
+    ledger = FundLedger(env=eventsourcing_env(database_url))
+    try:
+        return statement_view(
+            ledger,
+            UUID(fund_id),
+            date(2026, 4, 1),
+            date(2027, 3, 31),
+            issued_on=ledger.today(),
+            issuer_name="公益財団法人 京都地域創造基金",
+        )
+    finally:
+        ledger.close()
 
 
 @VERIFY_COMMANDS
@@ -231,9 +239,7 @@ def test_verify_rejects_an_edited_figure(
     database_url: str, tmp_path: Path, verify_command: tuple[str, str]
 ) -> None:
     fund_id = given_a_year_of_a_fund(database_url)
-    ledger = FundLedger(env=eventsourcing_env(database_url))
-    view = _true_view(ledger, fund_id)
-    ledger.close()
+    view = _true_view(database_url, fund_id)
     general, hozugawa = view.pots
     richer = dataclasses.replace(
         general,
@@ -257,9 +263,7 @@ def test_verify_rejects_an_edited_range(
     database_url: str, tmp_path: Path, verify_command: tuple[str, str]
 ) -> None:
     fund_id = given_a_year_of_a_fund(database_url)
-    ledger = FundLedger(env=eventsourcing_env(database_url))
-    view = _true_view(ledger, fund_id)
-    ledger.close()
+    view = _true_view(database_url, fund_id)
     for changes in (
         {"last_position": view.last_position - 1},
         {"first_position": view.first_position + 1},
@@ -323,6 +327,62 @@ def test_verify_statement_of_a_missing_file_is_a_usage_error(
     result = cli(database_url, "verify", "--statement", str(tmp_path / "missing.pdf"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_statement_says_through_which_day_its_funds_books_were_closed_when_made(
+    database_url: str, tmp_path: Path
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    other = ok(
+        database_url, "fund", "open", "--name", "保津川基金", "--host", "基金", "--fee-rate-bp", "0"
+    )
+    statements = {name: tmp_path / f"{name}.pdf" for name in ("before", "year", "half")}
+    year = ("--year", "2026")
+    ok(database_url, "statement", "--fund", fund_id, *year, "--out", str(statements["before"]))
+    for fund, through in ((fund_id, "2026-09-30"), (str(other["id"]), "2026-10-31")):
+        close = ("fund", "close-books", fund, "--through", through, "--reason", "上半期の締め")
+        ok(database_url, *close)
+    ok(database_url, "statement", "--fund", fund_id, *year, "--out", str(statements["year"]))
+    half = ("--from", "2026-04-01", "--to", "2026-09-30", "--out", str(statements["half"]))
+    ok(database_url, "statement", "--fund", fund_id, *half)
+
+    closed = {
+        name: read_statement_metadata(path.read_bytes())["books_closed_through"]
+        for name, path in statements.items()
+    }
+    assert closed == {"before": None, "year": "2026-09-30", "half": "2026-09-30"}
+    for path in statements.values():  # each as of its own end
+        assert ok(database_url, "statement", "verify", str(path))["verified"] is True
+
+
+@VERIFY_COMMANDS
+def test_verify_rejects_a_statement_claiming_books_closed_that_were_not(
+    database_url: str, tmp_path: Path, verify_command: tuple[str, str]
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    view = _true_view(database_url, fund_id)
+    forged = tmp_path / "forged.pdf"
+    final = dataclasses.replace(view, books_closed_through=date(2027, 3, 31))
+    forged.write_bytes(render_statement(final))
+
+    result = cli(database_url, *verify_command, str(forged))
+    assert result.exit_code == 1
+    assert "statement-mismatch" in result.stderr
+    assert "books_closed_through" in result.stderr
+
+
+def test_verify_accepts_a_statement_made_before_statements_told_of_closed_books(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fund_id = given_a_year_of_a_fund(database_url)
+    ok(database_url, "fund", "close-books", fund_id, "--through", "2026-09-30", "--reason", "締め")
+    view = _true_view(database_url, fund_id)
+    monkeypatch.setattr(reports.statement, "encode", functools.partial(encode, schema=SCHEMA_1))
+    made_before = tmp_path / "made-before.pdf"
+    made_before.write_bytes(render_statement(view))
+    assert read_statement_metadata(made_before.read_bytes())["schema"] == SCHEMA_1
+
+    assert ok(database_url, "statement", "verify", str(made_before))["verified"] is True
 
 
 def test_http_statement_carries_the_same_figures_for_readers_only(api: Api) -> None:

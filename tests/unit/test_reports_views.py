@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from reports.samples import DONOR, sample_annual_receipt, sample_receipt, sample_statement
-from reports.statement_metadata import statement_metadata
-from reports.statement_view import PotFigures, StatementTransaction, TransactionKind
+from reports.statement_metadata import SCHEMA_1, statement_metadata
+from reports.statement_view import (
+    PeriodClosing,
+    PotFigures,
+    StatementTransaction,
+    TransactionKind,
+)
 from reports.views import AnnualReceiptLine, DonorKind
 
 
@@ -118,7 +123,8 @@ def test_statement_refuses_a_designation_listed_twice() -> None:
 
 def test_statement_metadata_is_plain_json_data_with_every_figure() -> None:
     metadata = statement_metadata(sample_statement())
-    assert metadata["schema"] == "fund-ledger/statement/1"
+    assert metadata["schema"] == "fund-ledger/statement/2"
+    assert metadata["books_closed_through"] is None
     assert metadata["total"]["closing_balance_yen"] == 522_636
     assert metadata["pots"][1]["designation_name"] == "保津川の清掃"
     assert metadata["transactions"][0] == {
@@ -130,3 +136,41 @@ def test_statement_metadata_is_plain_json_data_with_every_figure() -> None:
         "amount_yen": 12_345,
         "host_fee_yen": 432,
     }
+
+
+# The sample's period is 2026-04-01 – 2027-03-31.
+@pytest.mark.parametrize(
+    ("closed_through", "closing"),
+    [
+        (None, PeriodClosing.OPEN),
+        (date(2026, 3, 31), PeriodClosing.OPEN),
+        (date(2026, 4, 1), PeriodClosing.IN_PART),
+        (date(2027, 3, 30), PeriodClosing.IN_PART),
+        (date(2027, 3, 31), PeriodClosing.WHOLLY),
+        (date(2027, 4, 10), PeriodClosing.WHOLLY),
+    ],
+)
+def test_statement_period_is_final_only_once_its_last_day_is_closed(
+    closed_through: date | None, closing: PeriodClosing
+) -> None:
+    view = dataclasses.replace(sample_statement(), books_closed_through=closed_through)
+    assert view.period_closing is closing
+
+
+@pytest.mark.parametrize("closed_through", [datetime(2027, 3, 31), "2027-03-31"])
+def test_statement_refuses_a_closing_day_that_is_not_a_date(closed_through: object) -> None:
+    with pytest.raises(TypeError, match="books_closed_through"):
+        dataclasses.replace(sample_statement(), books_closed_through=closed_through)
+
+
+def test_statement_metadata_carries_the_closing_day_but_not_in_the_first_schema() -> None:
+    view = dataclasses.replace(sample_statement(), books_closed_through=date(2027, 3, 31))
+    assert statement_metadata(view)["books_closed_through"] == "2027-03-31"
+    second = statement_metadata(view)
+    del second["books_closed_through"]
+    assert statement_metadata(view, schema=SCHEMA_1) == {**second, "schema": SCHEMA_1}
+
+
+def test_statement_metadata_in_an_unknown_schema_is_refused() -> None:
+    with pytest.raises(ValueError, match="no statement schema"):
+        statement_metadata(sample_statement(), schema="fund-ledger/statement/3")
