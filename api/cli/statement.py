@@ -74,6 +74,8 @@ def statement(
         f" {format_yen(total.closing_balance_yen)}, positions"
         f" {view.first_position}..{view.last_position}, chain {view.chain_head_hash[:12]}…"
     )
+    if view.books_closed_through is not None:
+        text += f", books closed through {view.books_closed_through}"
     payload = {
         "file": str(path),
         "fund_name": view.fund_name,
@@ -83,6 +85,7 @@ def statement(
         "first_position": view.first_position,
         "last_position": view.last_position,
         "chain_head_hash": view.chain_head_hash,
+        "books_closed_through": view.books_closed_through,
     }
     emit(text, payload, as_json=as_json)
 

@@ -342,9 +342,12 @@ def test_statement_says_through_which_day_its_funds_books_were_closed_when_made(
     for fund, through in ((fund_id, "2026-09-30"), (str(other["id"]), "2026-10-31")):
         close = ("fund", "close-books", fund, "--through", through, "--reason", "上半期の締め")
         ok(database_url, *close)
-    ok(database_url, "statement", "--fund", fund_id, *year, "--out", str(statements["year"]))
+    made = ok(database_url, "statement", "--fund", fund_id, *year, "--out", str(statements["year"]))
+    assert made["books_closed_through"] == "2026-09-30"
     half = ("--from", "2026-04-01", "--to", "2026-09-30", "--out", str(statements["half"]))
-    ok(database_url, "statement", "--fund", fund_id, *half)
+    said = cli(database_url, "statement", "--fund", fund_id, *half)
+    assert said.exit_code == 0, said.output
+    assert said.stdout.rstrip().endswith(", books closed through 2026-09-30")
 
     closed = {
         name: read_statement_metadata(path.read_bytes())["books_closed_through"]
