@@ -52,6 +52,8 @@ FIELD_LABELS_JA = {
     "amount_yen": "金額（円）",
     "method": "入金方法",
     "effective_on": "取引年月日",
+    "through": "この日まで締める",
+    "confirm": "確認",
     "designation": "使途指定",
     "external_reference": "振込番号などの参照",
     "reason": "理由",

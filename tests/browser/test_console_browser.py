@@ -127,6 +127,21 @@ def test_double_click_on_record_records_one_donation(page: Page, server: Server)
     expect(page.locator("[data-figure=donations]")).to_have_text("1件")
 
 
+def test_administrator_closes_the_books_behind_a_tick(page: Page, server: Server) -> None:
+    sign_in(page)
+    page.goto(f"/console/funds/{server.fund_id}")
+    page.get_by_text("帳簿を締める（決算の締め）").click()
+    page.get_by_label(required("この日まで締める")).fill("2020-03-31")
+    page.get_by_label(required("理由")).fill("2019年度決算")
+    page.get_by_role("button", name="帳簿を締める").click()
+    expect(page.get_by_role("alert")).to_contain_text("確認のうえチェックしてください")
+
+    page.get_by_label("締めた帳簿は開き直せないことを確認しました").check()
+    page.get_by_role("button", name="帳簿を締める").click()
+    expect(page.get_by_role("status")).to_have_text("記録しました。")
+    expect(page.locator("[data-figure=books-closed]")).to_contain_text("令和2年3月31日")
+
+
 def test_session_cookie_is_not_readable_from_javascript(page: Page, server: Server) -> None:
     sign_in(page)
     cookies = {c["name"]: c for c in page.context.cookies()}
