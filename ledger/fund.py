@@ -182,6 +182,9 @@ class Fund(LedgerAggregate):
     def change_fee_rate(
         self, fee_rate_bp: int, effective_from: date, actor: str, reason: str
     ) -> None:
+        """A new rate from `effective_from` on. Not from a day in closed books: the rate in
+        force there is part of what was closed (BRIEF rule 5 computes their fees from it)."""
+        self.check_books_open_on(effective_from)
         self._fee_rate_changed(fee_rate_bp, effective_from, actor, reason)
 
     def close_books(self, through: date, actor: str, reason: str) -> None:

@@ -276,6 +276,8 @@ class ReferenceModel:
             return refused("InvalidInput")
         if not isinstance(day, date) or day < EARLIEST_DAY:
             return refused("InvalidInput")
+        if self._closed(fund, day):  # rule 7: the closed period's rates are closed too
+            return refused("BooksClosed")
         self.funds[fund].rate_changes[day] = rate
         return Prediction(True)
 

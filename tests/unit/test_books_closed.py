@@ -106,6 +106,20 @@ def test_every_money_event_dated_in_the_closed_period_is_refused_and_posts_in_th
     assert ledger.run(in_the_open_period).position is not None
 
 
+def test_a_fee_rate_change_from_the_last_closed_day_is_refused_and_from_the_next_day_made(
+    ledger: Ledger, fund: UUID
+) -> None:
+    rate_before = ledger.state(fund).fee_rates_bp
+
+    error = ledger.refused(c.ChangeFeeRate(fund, 500, MARCH_31, "遡って改定"), BooksClosed)
+
+    assert "closed through 2026-03-31" in error.message
+    assert ledger.state(fund).fee_rates_bp == rate_before
+    ledger.run(c.ChangeFeeRate(fund, 500, APRIL_1, "2026年度から5%"))
+    assert ledger.state(fund).fee_rate_bp_on(APRIL_1) == 500
+    assert ledger.state(fund).fee_rate_bp_on(MARCH_31) == 350
+
+
 def test_closed_books_never_reopen_but_may_close_further(ledger: Ledger, fund: UUID) -> None:
     error = ledger.refused(close(ledger, fund, MARCH_1), BooksClosed)
 
