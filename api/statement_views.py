@@ -32,13 +32,20 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from api.foundation import FoundationSettings
 from ledger.donation import Donation
 from ledger.errors import InvalidInput, NotFound
 from ledger.fund import Fund
 from ledger.grant import Grant
 from ledger.service import FundLedger
 from ledger.store import ChainedApplicationRecorder
-from reports import PotFigures, StatementTransaction, StatementView, TransactionKind
+from reports import (
+    PotFigures,
+    StatementTransaction,
+    StatementView,
+    TransactionKind,
+    render_statement,
+)
 
 PAGE_SIZE = 1_000
 PERIOD_DAYS_MAX = 366 * 10
@@ -61,6 +68,11 @@ def fiscal_year(year: int) -> tuple[date, date]:
     if not 2000 <= year <= 9998:
         raise InvalidInput("year", "must be a fiscal year from 2000 to 9998")
     return date(year, 4, 1), date(year + 1, 3, 31)
+
+
+def fiscal_year_of(day: date) -> int:
+    """The 年度 that `day` falls in (2026 for 2026-04-01 .. 2027-03-31)."""
+    return day.year if day.month >= 4 else day.year - 1
 
 
 @dataclass
@@ -243,6 +255,19 @@ def statement_view(
         chain_head_hash=chain_hash_at(ledger, last),
         books_closed_through=fold.books_closed_through,
     )
+
+
+def statement_pdf(ledger: FundLedger, fund_id: UUID, period_from: date, period_to: date) -> bytes:
+    """The fund's statement for the period as PDF bytes, made now, by the foundation."""
+    view = statement_view(
+        ledger,
+        fund_id,
+        period_from,
+        period_to,
+        issued_on=ledger.today(),
+        issuer_name=FoundationSettings().name,
+    )
+    return render_statement(view)
 
 
 def chain_hash_at(ledger: FundLedger, position: int) -> str:

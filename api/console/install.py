@@ -15,10 +15,22 @@ from api.console.pages import (
     imports,
     journal,
     receipts,
+    statements,
 )
 from api.console.web import CONSOLE_PREFIX, STATIC_DIR
 
-PAGES = (auth, dashboard, donors, donations, grants, receipts, annual_receipts, journal, imports)
+PAGES = (
+    auth,
+    dashboard,
+    donors,
+    donations,
+    grants,
+    receipts,
+    annual_receipts,
+    journal,
+    imports,
+    statements,
+)
 
 
 def install_console(app: FastAPI) -> None:

@@ -142,6 +142,22 @@ def test_administrator_closes_the_books_behind_a_tick(page: Page, server: Server
     expect(page.locator("[data-figure=books-closed]")).to_contain_text("令和2年3月31日")
 
 
+def test_auditor_downloads_the_funds_statement_for_a_year(page: Page, server: Server) -> None:
+    sign_in(page, "kansa")
+    page.goto(f"/console/funds/{server.fund_id}")
+    page.get_by_label("年度").fill("2025")
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="基金収支報告書（PDF）").click()
+    download = downloading.value
+    assert download.suggested_filename == f"statement-{server.fund_id}-2025.pdf"
+    pdf = Path(download.path()).read_bytes()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "基金収支報告書" in text
+    assert "令和7年4月1日 (2025年4月1日) 〜 令和8年3月31日 (2026年3月31日)" in text
+
+
 def test_session_cookie_is_not_readable_from_javascript(page: Page, server: Server) -> None:
     sign_in(page)
     cookies = {c["name"]: c for c in page.context.cookies()}

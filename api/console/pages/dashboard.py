@@ -1,6 +1,7 @@
 """The dashboard: every fund's figures, and one fund's page (cash, committed, available per
 designation, progress toward its target, its latest transactions, projection lag if any),
-where an administrator closes the fund's books (決算の締め, BRIEF rule 7).
+with the download of its statement for a 年度 (`api.console.pages.statements`), and where an
+administrator closes the fund's books (決算の締め, BRIEF rule 7).
 
 A page given `?position=N` (where a form sends the browser after recording) waits, bounded,
 until the read models include that write, so the figures shown include it.
@@ -20,6 +21,7 @@ from api.console.pages.common import after_write, record
 from api.console.routing import AdminForm, ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, new_form_key, render
 from api.http.schemas import BooksClosing
+from api.statement_views import fiscal_year_of
 from ledger.commands import CloseBooks
 from ledger.errors import NotFound
 from ledger.fund import Fund
@@ -124,6 +126,7 @@ def _fund_page(
         latest=latest_entries(services.engine, fund_id, count=LATEST_COUNT),
         kinds_ja=KINDS_JA,
         lag=services.lag(),
+        this_fiscal_year=fiscal_year_of(services.ledger.today()),
         values=values,
         errors=errors,
         form_key=form_key,

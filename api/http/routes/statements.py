@@ -10,12 +10,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from api.foundation import FoundationSettings
 from api.http.deps import Reader, ServicesDep
 from api.http.routes.receipts import PDF_RESPONSES
-from api.statement_views import fiscal_year, statement_view
+from api.statement_views import fiscal_year, fiscal_year_of, statement_pdf
 from ledger.errors import InvalidInput
-from reports import render_statement
 
 router = APIRouter(tags=["statements"])
 
@@ -33,15 +31,8 @@ def fund_statement(
     if (period_from is None) != (period_to is None):
         raise InvalidInput("from", "give both from and to, or neither")
     if period_from is None or period_to is None:
-        period_from, period_to = fiscal_year(today.year if today.month >= 4 else today.year - 1)
-    view = statement_view(
-        services.ledger,
-        fund_id,
-        period_from,
-        period_to,
-        issued_on=today,
-        issuer_name=FoundationSettings().name,
-    )
+        period_from, period_to = fiscal_year(fiscal_year_of(today))
+    pdf = statement_pdf(services.ledger, fund_id, period_from, period_to)
     name = f"statement-{fund_id}-{period_from}-{period_to}.pdf"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(render_statement(view), media_type="application/pdf", headers=headers)
+    return Response(pdf, media_type="application/pdf", headers=headers)
