@@ -72,7 +72,7 @@ def render_statement(view: StatementView) -> bytes:
             f"作成日　{format_date_ja(view.issued_on)}　　作成者　{text(view.issuer_name)}",
             style.body,
         ),
-        Paragraph(f"帳簿の締め　{closing_line(view)}", style.body),
+        Paragraph(f"帳簿の締め　{_closing_line(view)}", style.body),
         Paragraph("1. 使途指定ごとの収支", style.heading),
         *_figure_tables(view),
         Paragraph("2. 取引明細", style.heading),
@@ -91,7 +91,7 @@ def render_statement(view: StatementView) -> bytes:
     return build_pdf(flowables, info, on_first_page=lambda canvas, _doc: attach(canvas, content))
 
 
-def closing_line(view: StatementView) -> str:
+def _closing_line(view: StatementView) -> str:
     """Whether the period's figures are final (BRIEF rule 7): its books closed when the
     statement was made, or which of its days may still receive a late entry."""
     closing = view.period_closing

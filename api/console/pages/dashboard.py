@@ -92,7 +92,7 @@ def close_books(request: Request, fund_id: UUID, submission: AdminForm) -> Respo
 
 def _closing_refusal(errors: FormErrors) -> FormErrors:
     """The ledger's refusal of a closing, said of the day asked for when it is about that day:
-    books already closed past it, or a day in the future."""
+    books already closed past it, or a day after today or before 2000."""
     if errors.problem_type == "books-closed" or (
         errors.problem_type == "invalid-input" and "through" in errors.by_field
     ):
