@@ -14,6 +14,7 @@ from api.console.pages import (
     grants,
     imports,
     journal,
+    published_donors,
     receipts,
     statements,
 )
@@ -30,6 +31,7 @@ PAGES = (
     journal,
     imports,
     statements,
+    published_donors,
 )
 
 

@@ -27,14 +27,7 @@ _ROW = re.compile(r'<tr data-position="(\d+)" data-posting="(\d+)">')
 
 
 def _donate(console: Console, fund_id: str, donor_id: str, amount_yen: int, day: str) -> int:
-    body = {
-        "fund_id": fund_id,
-        "donor_id": donor_id,
-        "amount_yen": amount_yen,
-        "method": "bank_transfer",
-        "effective_on": day,
-    }
-    return int(console.api.created("/v1/donations", body)["position"])
+    return int(console.api.donate(fund_id, donor_id, amount_yen, day)["position"])
 
 
 def _journal(console: Console) -> dict[str, Any]:

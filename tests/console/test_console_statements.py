@@ -23,14 +23,8 @@ def _fund_with_a_donation(console: Console) -> str:
     read models (which the fund's page shows) hold it."""
     api = console.api
     fund_id = api.open_fund()
-    body = {
-        "fund_id": fund_id,
-        "donor_id": api.register_donor(),
-        "amount_yen": 10_000,
-        "method": "bank_transfer",
-        "effective_on": "2026-04-01",
-    }
-    api.read(f"/v1/funds/{fund_id}/balance", waiting_for=api.created("/v1/donations", body))
+    gift = api.donate(fund_id, api.register_donor(), 10_000, "2026-04-01")
+    api.read(f"/v1/funds/{fund_id}/balance", waiting_for=gift)
     return fund_id
 
 

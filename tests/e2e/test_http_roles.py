@@ -32,6 +32,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/funds/{fund_id}/designations"): Access.ADMIN,
     ("POST", "/v1/funds/{fund_id}/book-closings"): Access.ADMIN,
     ("GET", "/v1/funds/{fund_id}/balance"): Access.READERS,
+    ("GET", "/v1/funds/{fund_id}/published-donors"): Access.READERS,
     ("POST", "/v1/donors"): Access.ADMIN,
     ("GET", "/v1/donors"): Access.READERS,
     ("GET", "/v1/donors/{donor_id}"): Access.OWN_DONOR,

@@ -1,10 +1,10 @@
-"""`/v1/funds`: open, list, get; fee rates, designations; balances (also as of a date or a
-log position)."""
+"""`/v1/funds`: open, list, get; fee rates, designations, book closings; balances (also as of a
+date or a log position); the donors who agreed to have their names published, per year."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -18,6 +18,7 @@ from ledger.commands import AddDesignation, ChangeFeeRate, CloseBooks, OpenFund
 from ledger.errors import InvalidInput, NotFound
 from ledger.fund import Fund
 from projections.as_of import balances_at
+from projections.donor_summaries import YEAR_MAX, YEAR_MIN, published_donor_names
 from projections.fund_balances import fund_balances
 
 router = APIRouter(prefix="/v1/funds", tags=["funds"])
@@ -115,3 +116,28 @@ def balance(
     if not found:
         raise NotFound(f"no fund with id {fund_id}")
     return fund_json(found[0])
+
+
+@router.get("/{fund_id}/published-donors", responses=READ_PROBLEMS, dependencies=[CaughtUp])
+def published_donors(
+    fund_id: UUID,
+    reader: Reader,
+    services: ServicesDep,
+    year: Annotated[int, Query(ge=YEAR_MIN, le=YEAR_MAX, description="The year, e.g. 2026.")],
+    basis: Annotated[
+        Literal["fiscal", "calendar"],
+        Query(description="`fiscal`: 年度 `year` (1 April – 31 March); `calendar`: the tax year."),
+    ] = "fiscal",
+) -> dict[str, Any]:
+    """Donors who agreed to have their names published and gave to the fund in the year more
+    than was given back (寄附者ご芳名), by kana: their names as they stand now."""
+    services.load(Fund, fund_id, "fund")  # 404 for a fund that does not exist
+    donors = published_donor_names(services.engine, fund_id, year, fiscal=basis == "fiscal")
+    return {
+        "fund_id": fund_id,
+        "basis": basis,
+        "year": year,
+        "donors": [
+            {"donor_id": d.donor_id, "kind": d.kind, "name": d.name, "kana": d.kana} for d in donors
+        ],
+    }
