@@ -42,6 +42,7 @@ def test_staff_read_the_published_names_of_the_year_they_choose(
     calendar = console.get(link, **{**form.fields, "year": "2026", "basis": "calendar"})
 
     assert _listed(fiscal) == ["亀岡 華子", "株式会社 保津川"]
+    assert '<p data-figure="count">2件</p>' in fiscal.text
     assert "2026年度（2026年4月〜2027年3月）" in fiscal.text
     assert _listed(calendar) == ["亀岡 華子", "保津 太郎", "株式会社 保津川"]
     assert "2026年（1月〜12月）" in calendar.text
