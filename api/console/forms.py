@@ -53,6 +53,12 @@ def amount(text: str) -> int | str:
     return int(plain) if plain.isascii() and plain.isdigit() else text
 
 
+def year(text: str | None, default: int) -> int:
+    """A year typed in a query (`2026`, `２０２６`, spaces around it); `default` when blank.
+    `ValueError` when it is not a whole number: the page says which years it takes."""
+    return int(text) if text and text.strip() else default
+
+
 def parse(
     schema: type[M],
     fields: Mapping[str, str],

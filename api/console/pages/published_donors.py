@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.console import forms
 from api.console.routing import ConsoleRefused, ConsoleRoute, PositionQuery, Staff, services_of
 from api.console.web import CONSOLE_PREFIX, render
 from api.statement_views import fiscal_year_of
@@ -40,7 +41,7 @@ def published_donors(
     if basis not in BASES_JA:
         raise ConsoleRefused(422, BASIS_REFUSED_JA)
     try:
-        chosen = int(year) if year and year.strip() else fiscal_year_of(services.ledger.today())
+        chosen = forms.year(year, default=fiscal_year_of(services.ledger.today()))
         donors = published_donor_names(services.engine, fund_id, chosen, fiscal=basis == "fiscal")
     except (ValueError, InvalidInput) as error:
         raise ConsoleRefused(422, YEAR_REFUSED_JA) from error

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from api.console import forms
 from api.console.pages.receipts import NO_STORE
 from api.console.routing import ConsoleRefused, ConsoleRoute, Staff, services_of
 from api.console.web import CONSOLE_PREFIX
@@ -31,9 +32,8 @@ def download_statement(
     """The fund's statement for 年度 `year` (1 April – 31 March), as of now; a year that is
     no 年度 is refused in Japanese, as a form's field would be."""
     ledger = services_of(request).ledger
-    today = ledger.today()
     try:
-        chosen = int(year) if year and year.strip() else fiscal_year_of(today)
+        chosen = forms.year(year, default=fiscal_year_of(ledger.today()))
         period_from, period_to = fiscal_year(chosen)
     except (ValueError, InvalidInput) as error:
         raise ConsoleRefused(422, YEAR_REFUSED_JA) from error
